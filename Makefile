@@ -1,0 +1,61 @@
+# Kubernetes Failure Stories — the commands people type.
+# `make run` and `make test` work on a fresh machine with Python 3.11+: they create
+# the virtualenv and install what they need.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(MANAGE) migrate --no-input
+
+import: migrate
+	$(MANAGE) import_stories
+
+## Serve the full catalogue on the embedded default (SQLite) at http://$(HOST):$(PORT)
+run: import
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+## Run the whole test suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+validate: install
+	$(MANAGE) validate_stories
+
+fixtures-format: install
+	$(MANAGE) format_stories
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-compose: install-dev
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,126 @@
+from django.contrib import admin
+
+from apps.catalog.models import (
+    Component,
+    ComponentArea,
+    ImpactKind,
+    Mitigation,
+    Organization,
+    Platform,
+    Source,
+    Story,
+    StoryMitigation,
+    StoryUpstreamIssue,
+    UpstreamIssue,
+)
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    extra = 0
+    fields = ["position", "url", "kind", "title", "canonical_url"]
+    readonly_fields = ["canonical_url"]
+
+
+class StoryUpstreamIssueInline(admin.TabularInline):
+    model = StoryUpstreamIssue
+    extra = 0
+    autocomplete_fields = ["upstream_issue"]
+
+
+class StoryMitigationInline(admin.TabularInline):
+    model = StoryMitigation
+    extra = 0
+    autocomplete_fields = ["mitigation"]
+
+
+@admin.register(Story)
+class StoryAdmin(admin.ModelAdmin):
+    list_display = ["title", "organization", "published_on", "status", "origin", "verification"]
+    list_filter = ["status", "origin", "verification", "components__area", "platforms", "impacts"]
+    search_fields = ["title", "slug", "organization__name", "summary", "sources__url"]
+    list_select_related = ["organization"]
+    autocomplete_fields = ["organization", "components", "platforms"]
+    filter_horizontal = ["impacts"]
+    readonly_fields = ["origin", "created_at", "updated_at", "version"]
+    date_hierarchy = "published_on"
+    inlines = [SourceInline, StoryUpstreamIssueInline, StoryMitigationInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "organization", "status", "summary"]}),
+        ("Date", {"fields": ["published_on", "date_precision"]}),
+        ("Tags", {"fields": ["components", "platforms", "impacts", "verification"]}),
+        ("Record", {"fields": ["origin", "version", "created_at", "updated_at"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            obj.version += 1
+        else:
+            obj.origin = Story.Origin.WEB
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["url", "kind", "story"]
+    list_filter = ["kind"]
+    search_fields = ["url", "canonical_url", "title", "story__title"]
+    list_select_related = ["story"]
+    autocomplete_fields = ["story"]
+
+
+class ComponentInline(admin.TabularInline):
+    model = Component
+    extra = 0
+    fields = ["position", "slug", "name", "description"]
+
+
+@admin.register(ComponentArea)
+class ComponentAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    search_fields = ["name", "slug"]
+    inlines = [ComponentInline]
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "area"]
+    list_filter = ["area"]
+    search_fields = ["name", "slug", "aliases", "description"]
+    list_select_related = ["area"]
+
+
+@admin.register(Platform)
+class PlatformAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug", "aliases"]
+
+
+@admin.register(ImpactKind)
+class ImpactKindAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Mitigation)
+class MitigationAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "updated_at"]
+    list_filter = ["components__area"]
+    search_fields = ["title", "slug", "body"]
+    autocomplete_fields = ["components"]
+    inlines = [StoryMitigationInline]
+
+
+@admin.register(UpstreamIssue)
+class UpstreamIssueAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "state", "title", "last_synced_at"]
+    list_filter = ["tracker", "kind", "state", "owner"]
+    search_fields = ["url", "title", "owner", "repo"]
+    readonly_fields = ["tracker", "owner", "repo", "number", "kind"]
+    inlines = [StoryUpstreamIssueInline]

@@ -1,0 +1,64 @@
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from apps.catalog.services import ImportRefused, catalogue_import
+from apps.catalog.storyfiles.parsing import load_catalogue
+from apps.catalog.storyfiles.records import StoryRecord
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the taxonomy, mitigations and story files into the database in one "
+        "transaction. Idempotent; never touches stories submitted through the web."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Delete stories that came from files which no longer exist.",
+        )
+
+    def handle(self, *args: Any, prune: bool, **options: Any) -> None:
+        catalogue = load_catalogue(settings.STORIES_FIXTURES_DIR)
+        show_progress = sys.stderr.isatty() and options.get("verbosity", 1) > 0
+
+        def progress(records: Iterable[StoryRecord]) -> Iterable[StoryRecord]:
+            items = list(records)
+            return tqdm(items, desc="Stories", unit="story", disable=not show_progress or not items)
+
+        try:
+            report = catalogue_import(catalogue=catalogue, prune=prune, progress=progress)
+        except ImportRefused as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"Nothing imported: {len(exc.problems)} problem(s). "
+                "Fix them (see `manage.py validate_stories`) and run the import again."
+            ) from None
+
+        for kind, counts in report.counts.items():
+            self.stdout.write(
+                f"{kind}: {counts['created']} created, {counts['updated']} updated, "
+                f"{counts['unchanged']} unchanged"
+            )
+        if report.pruned:
+            self.stdout.write(f"stories deleted (file removed): {', '.join(report.pruned)}")
+        if report.without_file:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(report.without_file)} file stor(ies) have no file any more "
+                    f"(kept; use --prune to delete): {', '.join(report.without_file)}"
+                )
+            )
+        if report.changed:
+            self.stdout.write(self.style.SUCCESS("Import finished."))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS("Nothing changed: the database matches the files.")
+            )

@@ -1,0 +1,380 @@
+"""The catalogue: stories, where they were told, and what they involve."""
+
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+
+
+class UpstreamTracker(models.TextChoices):
+    GITHUB = "github", "GitHub"
+    KERNEL_BUGZILLA = "kernel-bugzilla", "Kernel Bugzilla"
+
+
+class UpstreamKind(models.TextChoices):
+    ISSUE = "issue", "Issue"
+    PULL_REQUEST = "pull", "Pull request"
+
+
+class UpstreamState(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    MERGED = "merged", "Merged"
+
+
+class StoryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETRACTED = "retracted", "Retracted"
+
+
+class StoryOrigin(models.TextChoices):
+    FILE = "file", "Story file"
+    WEB = "web", "Web submission"
+
+
+class DatePrecision(models.TextChoices):
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+
+
+class Verification(models.TextChoices):
+    SOURCE = "source", "Checked against the source"
+    LISTING = "listing", "From a public listing only"
+
+
+class SourceKind(models.TextChoices):
+    POSTMORTEM = "postmortem", "Postmortem"
+    INCIDENT_REPORT = "incident-report", "Incident report"
+    BLOG_POST = "blog-post", "Blog post"
+    TALK = "talk", "Talk"
+    SLIDES = "slides", "Slides"
+    ISSUE = "issue", "Issue"
+
+
+class ComponentArea(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComponentQuerySet(models.QuerySet["Component"]):
+    def with_public_story_counts(self) -> "ComponentQuerySet":
+        return self.annotate(
+            story_count=Count("stories", filter=Q(stories__status=Story.Status.PUBLISHED))
+        )
+
+
+class Component(models.Model):
+    area = models.ForeignKey(ComponentArea, on_delete=models.PROTECT, related_name="components")
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    aliases = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ComponentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["area__position", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:component-detail", kwargs={"slug": self.slug})
+
+
+class Platform(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    aliases = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImpactKind(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    aliases = models.JSONField(default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:organization-detail", kwargs={"slug": self.slug})
+
+
+class Mitigation(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown.")
+    components = models.ManyToManyField(Component, related_name="mitigations", blank=True)
+    links = models.JSONField(
+        default=list, blank=True, help_text="Reference links: a list of {url, title}."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:mitigation-detail", kwargs={"slug": self.slug})
+
+
+class UpstreamIssue(models.Model):
+    Tracker = UpstreamTracker
+
+    Kind = UpstreamKind
+
+    State = UpstreamState
+
+    url = models.URLField(max_length=500, unique=True)
+    tracker = models.CharField(max_length=20, choices=Tracker.choices)
+    owner = models.CharField(max_length=100)
+    repo = models.CharField(max_length=100)
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UNKNOWN)
+    title = models.CharField(max_length=500, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tracker", "owner", "repo", "number"]
+        constraints = [
+            # Issues and pull requests share one number space per repository.
+            models.UniqueConstraint(
+                fields=["tracker", "owner", "repo", "number"], name="upstream_issue_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(tracker__in=UpstreamTracker.values), name="upstream_issue_tracker_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=UpstreamKind.values), name="upstream_issue_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=UpstreamState.values), name="upstream_issue_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.tracker == self.Tracker.GITHUB:
+            return f"{self.owner}/{self.repo}#{self.number}"
+        return f"{self.get_tracker_display()} {self.number}"
+
+
+class StoryQuerySet(models.QuerySet["Story"]):
+    def public(self) -> "StoryQuerySet":
+        """The only stories any public page, feed, API response or count may show."""
+        return self.filter(status=Story.Status.PUBLISHED)
+
+    def with_component(self, slug: str) -> "StoryQuerySet":
+        return self.filter(components__slug=slug)
+
+    def from_files(self) -> "StoryQuerySet":
+        return self.filter(origin=Story.Origin.FILE)
+
+    def newest_first(self) -> "StoryQuerySet":
+        return self.order_by("-published_on", "-created_at", "slug")
+
+    def for_list(self) -> "StoryQuerySet":
+        """Everything a story card shows, fetched in a constant number of queries."""
+        return self.select_related("organization").prefetch_related(
+            Prefetch("components", queryset=Component.objects.select_related("area")),
+            "platforms",
+            "impacts",
+        )
+
+    def for_detail(self) -> "StoryQuerySet":
+        return self.for_list().prefetch_related(
+            "sources",
+            Prefetch(
+                "upstream_links",
+                queryset=StoryUpstreamIssue.objects.select_related("upstream_issue"),
+            ),
+            Prefetch(
+                "mitigation_links", queryset=StoryMitigation.objects.select_related("mitigation")
+            ),
+        )
+
+
+class Story(models.Model):
+    Status = StoryStatus
+
+    Origin = StoryOrigin
+
+    DatePrecision = DatePrecision
+
+    Verification = Verification
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="stories")
+    published_on = models.DateField(help_text="First day of the period when precision is coarse.")
+    date_precision = models.CharField(max_length=5, choices=DatePrecision.choices)
+    summary = models.TextField(help_text="Markdown.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    origin = models.CharField(max_length=4, choices=Origin.choices)
+    verification = models.CharField(
+        max_length=10, choices=Verification.choices, default=Verification.LISTING
+    )
+    components = models.ManyToManyField(Component, related_name="stories")
+    platforms = models.ManyToManyField(Platform, related_name="stories", blank=True)
+    impacts = models.ManyToManyField(ImpactKind, related_name="stories", blank=True)
+    upstream_issues = models.ManyToManyField(
+        UpstreamIssue, through="StoryUpstreamIssue", related_name="stories", blank=True
+    )
+    mitigations = models.ManyToManyField(
+        Mitigation, through="StoryMitigation", related_name="stories", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every change; guards against lost concurrent edits."
+    )
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "slug"]
+        verbose_name_plural = "stories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=StoryStatus.values), name="story_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=StoryOrigin.values), name="story_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="story_date_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verification__in=Verification.values),
+                name="story_verification_valid",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="story_version_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "-published_on"], name="story_status_date_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("web:story-detail", kwargs={"slug": self.slug})
+
+    @property
+    def date_display(self) -> str:
+        if self.date_precision == self.DatePrecision.YEAR:
+            return f"{self.published_on:%Y}"
+        if self.date_precision == self.DatePrecision.MONTH:
+            return f"{self.published_on:%B %Y}"
+        return f"{self.published_on:%-d %B %Y}"
+
+    @property
+    def date_value(self) -> str:
+        """The date as written in story files: YYYY, YYYY-MM or YYYY-MM-DD."""
+        if self.date_precision == self.DatePrecision.YEAR:
+            return f"{self.published_on:%Y}"
+        if self.date_precision == self.DatePrecision.MONTH:
+            return f"{self.published_on:%Y-%m}"
+        return self.published_on.isoformat()
+
+    @property
+    def year(self) -> int:
+        return self.published_on.year
+
+    def retract(self) -> None:
+        self.status = self.Status.RETRACTED
+        self.version += 1
+        self.save(update_fields=["status", "version", "updated_at"])
+
+
+class Source(models.Model):
+    Kind = SourceKind
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="sources")
+    url = models.URLField(max_length=1000)
+    canonical_url = models.URLField(max_length=1000, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["story", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class StoryUpstreamIssue(models.Model):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="upstream_links")
+    upstream_issue = models.ForeignKey(
+        UpstreamIssue, on_delete=models.CASCADE, related_name="story_links"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["story", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["story", "upstream_issue"], name="story_upstream_issue_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.story} → {self.upstream_issue}"
+
+
+class StoryMitigation(models.Model):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="mitigation_links")
+    mitigation = models.ForeignKey(Mitigation, on_delete=models.CASCADE, related_name="story_links")
+    note = models.CharField(max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["story", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "mitigation"], name="story_mitigation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.story} → {self.mitigation}"

@@ -1,0 +1,341 @@
+"""Writes to the catalogue that touch several models."""
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.utils.text import slugify
+
+from apps.catalog.links import canonicalize_url, parse_upstream_url
+from apps.catalog.models import (
+    Component,
+    ComponentArea,
+    ImpactKind,
+    Mitigation,
+    Organization,
+    Platform,
+    Source,
+    Story,
+    StoryMitigation,
+    StoryUpstreamIssue,
+    UpstreamIssue,
+)
+from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
+from apps.catalog.storyfiles.parsing import Catalogue
+from apps.catalog.storyfiles.records import Problem, StoryRecord
+
+T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
+
+
+class ImportRefused(Exception):
+    """The files conflict with what the database holds; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    without_file: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.counts.setdefault(kind, Counter())[outcome] += 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pruned) or any(c["created"] or c["updated"] for c in self.counts.values())
+
+
+def _upsert(
+    model: type[M],
+    existing: dict[str, M],
+    *,
+    slug: str,
+    values: dict[str, Any],
+    report: ImportReport,
+    kind: str,
+) -> M:
+    obj = existing.get(slug)
+    if obj is None:
+        obj = model.objects.create(slug=slug, **values)
+        existing[slug] = obj
+        report.count(kind, "created")
+    elif any(getattr(obj, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.count(kind, "updated")
+    else:
+        report.count(kind, "unchanged")
+    return obj
+
+
+def _import_taxonomy(catalogue: Catalogue, report: ImportReport) -> dict[str, Component]:
+    taxonomy = catalogue.taxonomy
+    areas = {a.slug: a for a in ComponentArea.objects.all()}
+    components = {c.slug: c for c in Component.objects.all()}
+    for area_position, area in enumerate(taxonomy.areas):
+        area_obj = _upsert(
+            ComponentArea,
+            areas,
+            slug=area.slug,
+            values={"name": area.name, "description": area.description, "position": area_position},
+            report=report,
+            kind="areas",
+        )
+        for position, component in enumerate(area.components):
+            _upsert(
+                Component,
+                components,
+                slug=component.slug,
+                values={
+                    "area_id": area_obj.pk,
+                    "name": component.name,
+                    "description": component.description,
+                    "aliases": list(component.aliases),
+                    "position": position,
+                },
+                report=report,
+                kind="components",
+            )
+    for model, terms, kind in (
+        (Platform, taxonomy.platforms, "platforms"),
+        (ImpactKind, taxonomy.impacts, "impacts"),
+    ):
+        rows = {row.slug: row for row in model.objects.all()}
+        for position, term in enumerate(terms):
+            values: dict[str, Any] = {
+                "name": term.name,
+                "aliases": list(term.aliases),
+                "position": position,
+            }
+            if model is ImpactKind:
+                values["description"] = term.description
+            _upsert(model, rows, slug=term.slug, values=values, report=report, kind=kind)
+    return components
+
+
+def _import_mitigations(
+    catalogue: Catalogue, components: dict[str, Component], report: ImportReport
+) -> dict[str, Mitigation]:
+    order = catalogue.taxonomy.component_order()
+    existing = {m.slug: m for m in Mitigation.objects.prefetch_related("components")}
+    for record in catalogue.mitigations:
+        mitigation = existing.get(record.slug)
+        links = [{"url": link.url, "title": link.title} for link in record.links]
+        if mitigation is None:
+            mitigation = Mitigation.objects.create(
+                slug=record.slug, title=record.title, body=record.body, links=links
+            )
+            existing[record.slug] = mitigation
+            report.count("mitigations", "created")
+        elif record_from_mitigation(mitigation, component_order=order) == record:
+            report.count("mitigations", "unchanged")
+            continue
+        else:
+            mitigation.title, mitigation.body, mitigation.links = record.title, record.body, links
+            mitigation.save()
+            report.count("mitigations", "updated")
+        mitigation.components.set([components[slug] for slug in record.components])
+    return existing
+
+
+def _organization(name: str, cache: dict[str, Organization]) -> Organization:
+    if name in cache:
+        return cache[name]
+    base = slugify(name) or "organization"
+    slug, suffix = base, 2
+    while Organization.objects.filter(slug=slug).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    cache[name] = Organization.objects.create(name=name, slug=slug)
+    return cache[name]
+
+
+def _upstream_issue(
+    url: str, cache: dict[tuple[str, str, str, int], UpstreamIssue]
+) -> UpstreamIssue:
+    ref = parse_upstream_url(url)
+    key = (ref.tracker, ref.owner.lower(), ref.repo.lower(), ref.number)
+    if key not in cache:
+        cache[key] = UpstreamIssue.objects.create(
+            url=ref.url,
+            tracker=ref.tracker,
+            owner=ref.owner,
+            repo=ref.repo,
+            number=ref.number,
+            kind=ref.kind,
+        )
+    return cache[key]
+
+
+def _check_conflicts(
+    catalogue: Catalogue, existing: dict[str, Story], file_slugs: set[str], prune: bool
+) -> list[Problem]:
+    problems = []
+    owners = {
+        url: (slug, origin)
+        for url, slug, origin in Source.objects.values_list(
+            "canonical_url", "story__slug", "story__origin"
+        )
+    }
+    for record in catalogue.stories:
+        display = str(record.path or record.slug)
+        story = existing.get(record.slug)
+        if story is not None and story.origin == Story.Origin.WEB:
+            problems.append(
+                Problem(display, "file name", f"slug {record.slug!r} belongs to a web story")
+            )
+        for index, source in enumerate(record.sources):
+            owner = owners.get(canonicalize_url(source.url))
+            if owner is None or owner[0] == record.slug:
+                continue
+            will_move = owner[1] == Story.Origin.FILE and (owner[0] in file_slugs or prune)
+            if not will_move:
+                problems.append(
+                    Problem(
+                        display,
+                        f"sources[{index}].url",
+                        f"{source.url} is already a source of the story {owner[0]!r}",
+                    )
+                )
+    return problems
+
+
+def _write_story(
+    story: Story | None,
+    record: StoryRecord,
+    *,
+    organizations: dict[str, Organization],
+    components: dict[str, Component],
+    platforms: dict[str, Platform],
+    impacts: dict[str, ImpactKind],
+    mitigations: dict[str, Mitigation],
+    upstream: dict[tuple[str, str, str, int], UpstreamIssue],
+) -> Story:
+    fields = {
+        "title": record.title,
+        "organization": _organization(record.organization, organizations),
+        "published_on": record.date,
+        "date_precision": record.date_precision,
+        "summary": record.summary,
+        "verification": record.verified,
+    }
+    if story is None:
+        story = Story.objects.create(
+            slug=record.slug, status=Story.Status.PUBLISHED, origin=Story.Origin.FILE, **fields
+        )
+    else:
+        for name, value in fields.items():
+            setattr(story, name, value)
+        story.version += 1
+        story.save()
+        story.upstream_links.all().delete()
+        story.mitigation_links.all().delete()
+    story.components.set([components[slug] for slug in record.components])
+    story.platforms.set([platforms[slug] for slug in record.platforms])
+    story.impacts.set([impacts[slug] for slug in record.impacts])
+    Source.objects.bulk_create(
+        Source(
+            story=story,
+            url=source.url,
+            canonical_url=canonicalize_url(source.url),
+            kind=source.kind,
+            title=source.title,
+            position=position,
+        )
+        for position, source in enumerate(record.sources)
+    )
+    StoryUpstreamIssue.objects.bulk_create(
+        StoryUpstreamIssue(
+            story=story,
+            upstream_issue=_upstream_issue(link.url, upstream),
+            note=link.note,
+            position=position,
+        )
+        for position, link in enumerate(record.upstream)
+    )
+    StoryMitigation.objects.bulk_create(
+        StoryMitigation(
+            story=story, mitigation=mitigations[link.slug], note=link.note, position=position
+        )
+        for position, link in enumerate(record.mitigations)
+    )
+    return story
+
+
+@transaction.atomic
+def catalogue_import(
+    *,
+    catalogue: Catalogue,
+    prune: bool = False,
+    progress: Callable[[Iterable[StoryRecord]], Iterable[StoryRecord]] = lambda items: items,
+) -> ImportReport:
+    """Upsert the parsed fixtures into the database in one transaction.
+
+    Stories are matched by slug; a story is written only when its record differs, so a
+    second import changes nothing. Stories that came from the web are never touched.
+    File stories without a file are listed, and deleted only with `prune`.
+    Raises ImportRefused, writing nothing, when the catalogue has problems or conflicts
+    with web stories.
+    """
+    if catalogue.problems:
+        raise ImportRefused(catalogue.problems)
+    report = ImportReport()
+    components = _import_taxonomy(catalogue, report)
+    mitigations = _import_mitigations(catalogue, components, report)
+    taxonomy = catalogue.taxonomy
+    orders = {
+        "component_order": taxonomy.component_order(),
+        "platform_order": taxonomy.platform_order(),
+        "impact_order": taxonomy.impact_order(),
+    }
+    existing = {story.slug: story for story in Story.objects.for_detail()}
+    file_slugs = {record.slug for record in catalogue.stories}
+    conflicts = _check_conflicts(catalogue, existing, file_slugs, prune)
+    if conflicts:
+        raise ImportRefused(conflicts)
+
+    orphans = sorted(
+        slug
+        for slug, story in existing.items()
+        if story.origin == Story.Origin.FILE and slug not in file_slugs
+    )
+    if prune and orphans:
+        Story.objects.filter(slug__in=orphans).delete()
+        report.pruned = orphans
+    else:
+        report.without_file = orphans
+
+    changed = []
+    for record in catalogue.stories:
+        story = existing.get(record.slug)
+        if story is not None and record_from_story(story, **orders) == record:
+            report.count("stories", "unchanged")
+            continue
+        changed.append((story, record))
+    # Free every source URL that is about to move before any story is written.
+    Source.objects.filter(story__in=[story for story, _ in changed if story]).delete()
+
+    lookups = {
+        "organizations": {o.name: o for o in Organization.objects.all()},
+        "components": components,
+        "platforms": {p.slug: p for p in Platform.objects.all()},
+        "impacts": {i.slug: i for i in ImpactKind.objects.all()},
+        "mitigations": mitigations,
+        "upstream": {
+            (u.tracker, u.owner.lower(), u.repo.lower(), u.number): u
+            for u in UpstreamIssue.objects.all()
+        },
+    }
+    by_record = dict((id(record), story) for story, record in changed)
+    for record in progress([record for _, record in changed]):
+        story = by_record[id(record)]
+        _write_story(story, record, **lookups)
+        report.count("stories", "created" if story is None else "updated")
+    return report

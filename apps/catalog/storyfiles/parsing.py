@@ -1,0 +1,473 @@
+"""Reading story and mitigation files into records, collecting every problem at once."""
+
+import calendar
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
+from apps.catalog.storyfiles.records import (
+    MitigationLinkRecord,
+    MitigationRecord,
+    Problem,
+    ReferenceLink,
+    SourceRecord,
+    StoryRecord,
+    UpstreamRecord,
+)
+from apps.catalog.storyfiles.taxonomy import SLUG_RE, Taxonomy, load_taxonomy
+
+SOURCE_KINDS = ("postmortem", "incident-report", "blog-post", "talk", "slides", "issue")
+VERIFICATION_LEVELS = ("source", "listing")
+STORY_FILE_RE = re.compile(r"^(?P<year>[0-9]{4})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
+DATE_RE = re.compile(r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?$")
+
+STORY_FIELDS = {
+    "title", "organization", "date", "sources", "components", "platforms", "impact",
+    "upstream", "mitigations", "verified",
+}  # fmt: skip
+MITIGATION_FIELDS = {"title", "components", "links"}
+MAX_TITLE = 300
+MAX_ORGANIZATION = 200
+MAX_NOTE = 500
+MAX_SLUG = 200
+EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
+
+
+class FileUnreadable(Exception):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def split_front_matter(raw: bytes) -> tuple[dict[str, Any], str]:
+    """Decode a file and split its YAML front matter from its Markdown body."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileUnreadable(
+            "encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        raise FileUnreadable("front matter", "the file must start with a line '---'")
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        if text.endswith("\n---"):
+            end = len(text) - 4
+        else:
+            raise FileUnreadable("front matter", "no closing '---' line after the front matter")
+    try:
+        meta = yaml.safe_load(text[4 : end + 1])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 2}" if mark else "front matter"
+        raise FileUnreadable(where, f"YAML error: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(meta, dict):
+        raise FileUnreadable("front matter", "expected key: value pairs between the '---' lines")
+    return meta, text[end + 5 :]
+
+
+def parse_date(value: Any) -> tuple[datetime.date, str]:
+    """Parse YYYY, YYYY-MM or YYYY-MM-DD into (first day of the period, precision)."""
+    if isinstance(value, datetime.datetime):
+        raise ValueError("give a date (YYYY, YYYY-MM or YYYY-MM-DD), not a date and time")
+    if isinstance(value, datetime.date):
+        return value, "day"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("expected YYYY, YYYY-MM or YYYY-MM-DD")
+    match = DATE_RE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match["year"], match["month"], match["day"]
+    try:
+        parsed = datetime.date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a real date ({exc})") from None
+    precision = "day" if day else "month" if month else "year"
+    return parsed, precision
+
+
+def _period_end(date: datetime.date, precision: str) -> datetime.date:
+    if precision == "year":
+        return date.replace(month=12, day=31)
+    if precision == "month":
+        return date.replace(day=calendar.monthrange(date.year, date.month)[1])
+    return date
+
+
+@dataclass
+class _Checker:
+    """Collects problems for one file."""
+
+    display: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, field_name: str, message: str) -> None:
+        self.problems.append(Problem(self.display, field_name, message))
+
+    def text(self, meta: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
+        value = meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(key, "is required")
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.problem(key, "expected text")
+            return ""
+        text = " ".join(str(value).split())
+        if len(text) > limit:
+            self.problem(key, f"is longer than {limit} characters")
+        return text
+
+    def slug_list(
+        self, meta: dict[str, Any], key: str, known: dict[str, int], *, what: str, required: bool
+    ) -> tuple[str, ...]:
+        value = meta.get(key)
+        if value in (None, []):
+            if required:
+                self.problem(key, f"at least one {what} is required")
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(key, f"expected a list of {what} slugs")
+            return ()
+        slugs: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or item not in known:
+                self.problem(key, f"unknown {what} {item!r}")
+            elif item in slugs:
+                self.problem(key, f"{what} {item!r} is listed twice")
+            else:
+                slugs.append(item)
+        return tuple(sorted(slugs, key=known.__getitem__))
+
+    def entries(self, meta: dict[str, Any], key: str) -> list[tuple[str, Any]]:
+        """The items of an optional list field, each with its field path for messages."""
+        value = meta.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(key, "expected a list")
+            return []
+        return [(f"{key}[{index}]", item) for index, item in enumerate(value)]
+
+    def note_entry(self, where: str, item: Any, key: str) -> tuple[str, str] | None:
+        """A bare value or a mapping {key: value, note: text}."""
+        if isinstance(item, str):
+            return item.strip(), ""
+        if not isinstance(item, dict):
+            self.problem(where, f"expected a {key} or a mapping with {key} and note")
+            return None
+        unknown = set(item) - {key, "note"}
+        if unknown:
+            self.problem(where, f"unknown keys: {', '.join(sorted(map(str, unknown)))}")
+        value, note = item.get(key), item.get("note") or ""
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}.{key}", "is required")
+            return None
+        if not isinstance(note, str):
+            self.problem(f"{where}.note", "expected text")
+            note = ""
+        note = " ".join(note.split())
+        if len(note) > MAX_NOTE:
+            self.problem(f"{where}.note", f"is longer than {MAX_NOTE} characters")
+        return value.strip(), note
+
+
+def story_from_file(
+    path: Path,
+    *,
+    taxonomy: Taxonomy,
+    mitigation_slugs: Iterable[str],
+    display: str | None = None,
+    today: datetime.date | None = None,
+) -> tuple[StoryRecord | None, list[Problem]]:
+    check = _Checker(display or str(path))
+    name_match = STORY_FILE_RE.match(path.name)
+    if not name_match:
+        check.problem(
+            "file name", "must be <year>-<organization>-<title>.md in lowercase letters, digits, -"
+        )
+    elif len(path.stem) > MAX_SLUG:
+        check.problem("file name", f"is longer than {MAX_SLUG} characters")
+    try:
+        meta, body = split_front_matter(path.read_bytes())
+    except FileUnreadable as exc:
+        check.problem(exc.field, exc.message)
+        return None, check.problems
+    except OSError as exc:
+        check.problem("file", f"cannot be read ({exc.strerror})")
+        return None, check.problems
+
+    for key in sorted(set(map(str, meta)) - STORY_FIELDS):
+        check.problem(key, f"unknown field (allowed: {', '.join(sorted(STORY_FIELDS))})")
+
+    title = check.text(meta, "title", required=True, limit=MAX_TITLE)
+    organization = check.text(meta, "organization", required=True, limit=MAX_ORGANIZATION)
+
+    date, precision = datetime.date.min, "day"
+    if meta.get("date") is None:
+        check.problem("date", "is required")
+    else:
+        try:
+            date, precision = parse_date(meta["date"])
+        except ValueError as exc:
+            check.problem("date", str(exc))
+        else:
+            if date.year < EARLIEST_YEAR:
+                check.problem("date", f"{date.year} is before Kubernetes existed")
+            elif date > (today or datetime.date.today()):
+                check.problem("date", "is in the future")
+            if name_match and int(name_match["year"]) != date.year:
+                check.problem(
+                    "file name",
+                    f"starts with {name_match['year']} but the date is in {date.year}",
+                )
+
+    sources: list[SourceRecord] = []
+    if not meta.get("sources"):
+        check.problem("sources", "at least one source is required")
+    for where, item in check.entries(meta, "sources"):
+        if not isinstance(item, dict):
+            check.problem(where, "expected a mapping with url and kind")
+            continue
+        unknown = set(map(str, item)) - {"url", "kind", "title"}
+        if unknown:
+            check.problem(where, f"unknown keys: {', '.join(sorted(unknown))}")
+        url = item.get("url")
+        try:
+            url = check_http_url(url)  # type: ignore[arg-type]
+        except InvalidURL as exc:
+            check.problem(f"{where}.url", f"{url!r} {exc}")
+            continue
+        kind = item.get("kind")
+        if kind not in SOURCE_KINDS:
+            check.problem(f"{where}.kind", f"{kind!r} is not one of: {', '.join(SOURCE_KINDS)}")
+            continue
+        source_title = item.get("title") or ""
+        if not isinstance(source_title, str):
+            check.problem(f"{where}.title", "expected text")
+            source_title = ""
+        sources.append(SourceRecord(url=url, kind=kind, title=" ".join(source_title.split())))
+
+    components = check.slug_list(
+        meta, "components", taxonomy.component_order(), what="component", required=True
+    )
+    platforms = check.slug_list(
+        meta, "platforms", taxonomy.platform_order(), what="platform", required=False
+    )
+    impacts = check.slug_list(
+        meta, "impact", taxonomy.impact_order(), what="impact", required=False
+    )
+
+    upstream: list[UpstreamRecord] = []
+    for where, item in check.entries(meta, "upstream"):
+        entry = check.note_entry(where, item, "url")
+        if entry is None:
+            continue
+        try:
+            ref = parse_upstream_url(entry[0])
+        except InvalidURL as exc:
+            check.problem(where, f"{entry[0]!r} {exc}")
+            continue
+        if any(u.url == ref.url for u in upstream):
+            check.problem(where, f"{ref.url} is listed twice")
+            continue
+        upstream.append(UpstreamRecord(url=ref.url, note=entry[1]))
+
+    known_mitigations = set(mitigation_slugs)
+    mitigations: list[MitigationLinkRecord] = []
+    for where, item in check.entries(meta, "mitigations"):
+        entry = check.note_entry(where, item, "slug")
+        if entry is None:
+            continue
+        if entry[0] not in known_mitigations:
+            check.problem(where, f"unknown mitigation {entry[0]!r} (no fixtures/mitigations file)")
+        elif any(m.slug == entry[0] for m in mitigations):
+            check.problem(where, f"mitigation {entry[0]!r} is listed twice")
+        else:
+            mitigations.append(MitigationLinkRecord(slug=entry[0], note=entry[1]))
+
+    verified = meta.get("verified")
+    if verified not in VERIFICATION_LEVELS:
+        check.problem("verified", f"{verified!r} is not one of: {', '.join(VERIFICATION_LEVELS)}")
+
+    summary = body.strip()
+    if not summary:
+        check.problem("summary", "the Markdown body after the front matter is empty")
+
+    if check.problems:
+        return None, check.problems
+    record = StoryRecord(
+        slug=path.stem,
+        title=title,
+        organization=organization,
+        date=date,
+        date_precision=precision,
+        sources=tuple(sources),
+        components=components,
+        platforms=platforms,
+        impacts=impacts,
+        upstream=tuple(upstream),
+        mitigations=tuple(mitigations),
+        verified=str(verified),
+        summary=summary,
+        path=path,
+    )
+    return record, []
+
+
+def mitigation_from_file(
+    path: Path, *, taxonomy: Taxonomy, display: str | None = None
+) -> tuple[MitigationRecord | None, list[Problem]]:
+    check = _Checker(display or str(path))
+    if not SLUG_RE.match(path.stem):
+        check.problem("file name", "must be <slug>.md in lowercase letters, digits and -")
+    try:
+        meta, body = split_front_matter(path.read_bytes())
+    except FileUnreadable as exc:
+        check.problem(exc.field, exc.message)
+        return None, check.problems
+    for key in sorted(set(map(str, meta)) - MITIGATION_FIELDS):
+        check.problem(key, f"unknown field (allowed: {', '.join(sorted(MITIGATION_FIELDS))})")
+    title = check.text(meta, "title", required=True, limit=MAX_TITLE)
+    components = check.slug_list(
+        meta, "components", taxonomy.component_order(), what="component", required=True
+    )
+    links: list[ReferenceLink] = []
+    for where, item in check.entries(meta, "links"):
+        if not isinstance(item, dict) or "url" not in item:
+            check.problem(where, "expected a mapping with url and title")
+            continue
+        try:
+            url = check_http_url(item["url"])
+        except InvalidURL as exc:
+            check.problem(f"{where}.url", f"{item['url']!r} {exc}")
+            continue
+        link_title = item.get("title") or ""
+        links.append(ReferenceLink(url=url, title=" ".join(str(link_title).split())))
+    if not body.strip():
+        check.problem("body", "the Markdown body after the front matter is empty")
+    if check.problems:
+        return None, check.problems
+    return (
+        MitigationRecord(
+            slug=path.stem,
+            title=title,
+            components=components,
+            links=tuple(links),
+            body=body.strip(),
+            path=path,
+        ),
+        [],
+    )
+
+
+@dataclass
+class Catalogue:
+    """Everything under fixtures/, parsed, with every problem found."""
+
+    taxonomy: Taxonomy
+    mitigations: list[MitigationRecord] = field(default_factory=list)
+    stories: list[StoryRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files_read: int = 0
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _story_paths(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix == ".md" and p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def load_catalogue(
+    root: Path, *, story_paths: Iterable[Path] | None = None, base: Path | None = None
+) -> Catalogue:
+    """Parse the taxonomy, the mitigations and story files under `root` (the fixtures folder).
+
+    With `story_paths`, those files (or folders) are checked as well as the stories under
+    `root`, and problems are reported only for the selected files (duplicates: when at
+    least one side is selected).
+    """
+    base = base or Path.cwd()
+    taxonomy = load_taxonomy(root, display_root=base)
+    catalogue = Catalogue(taxonomy=taxonomy, problems=list(taxonomy.problems))
+
+    mitigation_dir = root / "mitigations"
+    for path in sorted(mitigation_dir.glob("*.md")) if mitigation_dir.is_dir() else []:
+        record, problems = mitigation_from_file(
+            path, taxonomy=taxonomy, display=_display(path, base)
+        )
+        catalogue.problems.extend(problems)
+        if record:
+            catalogue.mitigations.append(record)
+    slugs = {m.slug for m in catalogue.mitigations} | {p.stem for p in mitigation_dir.glob("*.md")}
+
+    selected = {p.resolve() for p in _story_paths(story_paths)} if story_paths else None
+    missing = [p for p in (story_paths or []) if not p.exists()]
+    for path in missing:
+        catalogue.problems.append(Problem(str(path), "file", "does not exist"))
+    all_paths = {p.resolve(): p for p in _story_paths([root / "stories"])}
+    for path in _story_paths(story_paths or []):
+        if path.exists():
+            all_paths.setdefault(path.resolve(), path)
+
+    seen_urls: dict[str, tuple[str, Path]] = {}
+    seen_slugs: dict[str, Path] = {}
+    for resolved, path in sorted(all_paths.items()):
+        in_selection = selected is None or resolved in selected
+        display = _display(path, base)
+        record, problems = story_from_file(
+            path, taxonomy=taxonomy, mitigation_slugs=slugs, display=display
+        )
+        catalogue.files_read += 1
+        if in_selection:
+            catalogue.problems.extend(problems)
+        if record is None:
+            continue
+        if record.slug in seen_slugs:
+            if in_selection or seen_slugs[record.slug].resolve() in (selected or {resolved}):
+                catalogue.problems.append(
+                    Problem(display, "file name", f"slug {record.slug!r} is used twice")
+                )
+            continue
+        seen_slugs[record.slug] = path
+        duplicate = False
+        for index, source in enumerate(record.sources):
+            canonical = canonicalize_url(source.url)
+            if canonical in seen_urls:
+                other_display, other_path = seen_urls[canonical]
+                if in_selection or (selected is not None and other_path.resolve() in selected):
+                    catalogue.problems.append(
+                        Problem(
+                            display,
+                            f"sources[{index}].url",
+                            f"{source.url} is already a source of {other_display}",
+                        )
+                    )
+                duplicate = True
+            else:
+                seen_urls[canonical] = (display, path)
+        if in_selection and not duplicate:
+            catalogue.stories.append(record)
+    catalogue.problems.sort()
+    return catalogue

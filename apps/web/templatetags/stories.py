@@ -1,0 +1,25 @@
+from django import template
+from django.utils.safestring import SafeString
+
+from apps.catalog.rendering import render_markdown
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None) -> SafeString:
+    """Render Markdown through the project's one sanitizing renderer."""
+    return render_markdown(text)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with some parameters replaced (None or "" removes them)."""
+    params = context["request"].GET.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("apps.web.urls")),
+]
+
+handler404 = "apps.web.views.page_not_found"
+handler500 = "apps.web.views.server_error"
