@@ -38,7 +38,11 @@ def _converter() -> markdown.Markdown:
     return md
 
 
-def _clean_code_class(tag: str, attribute: str, value: str) -> str | None:
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "href":
+        # nh3 lets relative URLs through; contributors have no reason to write them.
+        scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+        return value if scheme in ALLOWED_URL_SCHEMES else None
     if tag == "code" and attribute == "class":
         # Keep only fenced-code language hints such as "language-yaml".
         kept = [name for name in value.split() if name.startswith("language-") and name.isascii()]
@@ -58,7 +62,7 @@ def render_markdown(text: str | None) -> SafeString:
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel=LINK_REL,
-        attribute_filter=_clean_code_class,
+        attribute_filter=_filter_attribute,
         strip_comments=True,
     )
     return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above

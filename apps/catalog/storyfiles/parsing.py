@@ -39,6 +39,16 @@ MAX_SLUG = 200
 EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so parse_date can explain what is wrong."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class FileUnreadable(Exception):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
@@ -64,7 +74,7 @@ def split_front_matter(raw: bytes) -> tuple[dict[str, Any], str]:
         else:
             raise FileUnreadable("front matter", "no closing '---' line after the front matter")
     try:
-        meta = yaml.safe_load(text[4 : end + 1])
+        meta = yaml.load(text[4 : end + 1], Loader=_FrontMatterLoader)  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 2}" if mark else "front matter"

@@ -1,0 +1,166 @@
+"""import_stories and export_stories, against the test database (SQLite or PostgreSQL)."""
+
+import datetime
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.catalog.models import Component, Source, Story, StoryOrigin, StoryStatus, UpstreamIssue
+from tests.conftest import REPO_FIXTURES, FixtureTree
+from tests.factories import SourceFactory, StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(command: str, *args: str) -> str:
+    out = StringIO()
+    call_command(command, *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_import_creates_the_story_with_all_its_links(fixture_tree: FixtureTree) -> None:
+    fixture_tree.story()
+    output = run("import_stories")
+    assert "stories: 1 created, 0 updated, 0 unchanged" in output
+    story = Story.objects.for_detail().get()
+    assert story.slug == "2019-example-corp-coredns-oom"
+    assert (story.status, story.origin) == (StoryStatus.PUBLISHED, StoryOrigin.FILE)
+    assert story.published_on == datetime.date(2019, 1, 15)
+    assert story.date_precision == "day"
+    assert [c.slug for c in story.components.all()] == ["dns", "coredns"]
+    assert [p.slug for p in story.platforms.all()] == ["aws"]
+    assert [s.canonical_url for s in story.sources.all()] == ["https://example.org/postmortem"]
+    (link,) = story.upstream_links.all()
+    assert (link.upstream_issue.owner, link.upstream_issue.number) == ("coredns", 1)
+    assert link.note == "The cache grows without bound."
+    assert [m.mitigation.slug for m in story.mitigation_links.all()] == ["test-mitigation"]
+
+
+def test_second_import_changes_nothing(fixture_tree: FixtureTree) -> None:
+    fixture_tree.story()
+    run("import_stories")
+    before = Story.objects.values("id", "updated_at", "version").get()
+    output = run("import_stories")
+    assert "stories: 0 created, 0 updated, 1 unchanged" in output
+    assert "Nothing changed" in output
+    assert Story.objects.values("id", "updated_at", "version").get() == before
+
+
+def test_changed_file_updates_and_bumps_version(fixture_tree: FixtureTree) -> None:
+    fixture_tree.story()
+    run("import_stories")
+    fixture_tree.story(**{"impact: [outage]": "impact: [outage, errors]"})
+    output = run("import_stories")
+    assert "stories: 0 created, 1 updated, 0 unchanged" in output
+    story = Story.objects.get()
+    assert story.version == 2
+    assert sorted(story.impacts.values_list("slug", flat=True)) == ["errors", "outage"]
+
+
+def test_source_url_can_move_between_file_stories(fixture_tree: FixtureTree) -> None:
+    first = fixture_tree.story()
+    run("import_stories")
+    first.unlink()
+    fixture_tree.story("2019-example-corp-renamed.md")
+    output = run("import_stories", "--prune")
+    assert "stories deleted (file removed): 2019-example-corp-coredns-oom" in output
+    assert list(Story.objects.values_list("slug", flat=True)) == ["2019-example-corp-renamed"]
+
+
+def test_missing_files_are_reported_not_deleted_without_prune(fixture_tree: FixtureTree) -> None:
+    path = fixture_tree.story()
+    run("import_stories")
+    path.unlink()
+    output = run("import_stories")
+    assert "have no file any more" in output
+    assert Story.objects.count() == 1
+
+
+def test_web_stories_are_never_touched(fixture_tree: FixtureTree) -> None:
+    web = StoryFactory(origin=StoryOrigin.WEB, slug="2020-someone-web-story")
+    before = Story.objects.values().get(pk=web.pk)
+    fixture_tree.story()
+    run("import_stories", "--prune")
+    run("import_stories", "--prune")
+    assert Story.objects.values().get(pk=web.pk) == before
+
+
+def test_file_may_not_take_a_web_story_slug_or_source(fixture_tree: FixtureTree) -> None:
+    StoryFactory(origin=StoryOrigin.WEB, slug="2019-example-corp-coredns-oom")
+    web = StoryFactory(origin=StoryOrigin.WEB, slug="2020-web-story", sources=False)
+    SourceFactory(
+        story=web,
+        url="https://example.org/postmortem/",
+        canonical_url="https://example.org/postmortem",
+    )
+    fixture_tree.story()
+    err = StringIO()
+    with pytest.raises(CommandError, match="Nothing imported"):
+        call_command("import_stories", stdout=StringIO(), stderr=err)
+    assert "slug '2019-example-corp-coredns-oom' belongs to a web story" in err.getvalue()
+    assert "is already a source of the story '2020-web-story'" in err.getvalue()
+    assert Story.objects.count() == 2
+
+
+def test_invalid_tree_is_refused_and_nothing_is_written(fixture_tree: FixtureTree) -> None:
+    fixture_tree.story()
+    fixture_tree.story("2020-bad.md", text="---\ntitle: x\n---\n")
+    err = StringIO()
+    with pytest.raises(CommandError, match="Nothing imported"):
+        call_command("import_stories", stdout=StringIO(), stderr=err)
+    assert "2020-bad.md:date: is required" in err.getvalue()
+    assert Story.objects.count() == 0
+    assert UpstreamIssue.objects.count() == 0
+
+
+def test_export_then_import_changes_nothing(fixture_tree: FixtureTree, tmp_path: Path) -> None:
+    original = fixture_tree.story()
+    run("import_stories")
+    out = tmp_path / "exported"
+    assert "1 file(s) written" in run("export_stories", "--out", str(out))
+    exported = (out / original.name).read_bytes()
+    assert "0 file(s) written, 1 unchanged" in run("export_stories", "--out", str(out))
+    assert (out / original.name).read_bytes() == exported
+    original.write_bytes(exported)
+    assert "Nothing changed" in run("import_stories")
+
+
+def test_export_writes_an_approved_web_story_as_a_valid_file(fixture_tree: FixtureTree) -> None:
+    run("import_stories")
+    web = StoryFactory(
+        origin=StoryOrigin.WEB,
+        slug="2020-acme-web-story",
+        components=list(Component.objects.filter(slug="dns")),
+        sources=False,
+    )
+    SourceFactory(
+        story=web,
+        url="https://acme.example/postmortem",
+        canonical_url="https://acme.example/postmortem",
+    )
+    run("export_stories", "--slug", "2020-acme-web-story")
+    path = fixture_tree.root / "stories" / "2020-acme-web-story.md"
+    assert path.exists()
+    catalogue = fixture_tree.load()
+    assert catalogue.problems == []
+    assert [s.slug for s in catalogue.stories] == ["2020-acme-web-story"]
+
+
+def test_export_refuses_unknown_or_unpublished_slugs(fixture_tree: FixtureTree) -> None:
+    StoryFactory(slug="2020-draft", status=StoryStatus.DRAFT)
+    with pytest.raises(CommandError, match="No published story with slug: 2020-draft"):
+        run("export_stories", "--slug", "2020-draft")
+
+
+def test_the_real_catalogue_round_trips_byte_for_byte(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings.STORIES_FIXTURES_DIR = REPO_FIXTURES
+    run("import_stories")
+    assert Story.objects.count() == len(list((REPO_FIXTURES / "stories").glob("*.md")))
+    assert Source.objects.count() >= Story.objects.count()
+    out = tmp_path / "stories"
+    run("export_stories", "--out", str(out))
+    for path in sorted((REPO_FIXTURES / "stories").glob("*.md")):
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+    assert "Nothing changed" in run("import_stories")
