@@ -34,9 +34,8 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
         return True
     if lowered in FALSE_VALUES:
         return False
-    raise ImproperlyConfigured(
-        f"{name}={value!r} is not a boolean; use one of: {', '.join(sorted(TRUE_VALUES | FALSE_VALUES))}."
-    )
+    allowed = ", ".join(sorted(TRUE_VALUES | FALSE_VALUES))
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use one of: {allowed}.")
 
 
 def env_int(

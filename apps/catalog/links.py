@@ -123,22 +123,20 @@ def parse_upstream_url(url: str) -> UpstreamRef:
 
     The returned `url` is the canonical form: https, no fragment, no query, no trailing slash.
     """
-    check_http_url(url)
-    parts = urlsplit(url.strip())
-    bare = urlunsplit(("https", parts.netloc.lower(), parts.path, parts.query, ""))
-    github = GITHUB_ISSUE_RE.match(urlunsplit(("https", parts.netloc.lower(), parts.path, "", "")))
-    if github and parts.netloc.lower() == "github.com":
-        kind = "pull" if github["kind"] == "pull" else "issue"
+    parts = urlsplit(check_http_url(url))
+    host = parts.netloc.lower()
+    github = GITHUB_ISSUE_RE.match(f"https://{host}{parts.path}")
+    if github and host == "github.com":
         owner, repo, number = github["owner"], github["repo"], int(github["number"])
         return UpstreamRef(
-            url=f"https://github.com/{owner}/{repo}/{'pull' if kind == 'pull' else 'issues'}/{number}",
+            url=f"https://github.com/{owner}/{repo}/{github['kind']}/{number}",
             tracker="github",
             owner=owner,
             repo=repo,
             number=number,
-            kind=kind,
+            kind="pull" if github["kind"] == "pull" else "issue",
         )
-    bugzilla = KERNEL_BUGZILLA_RE.match(bare)
+    bugzilla = KERNEL_BUGZILLA_RE.match(f"https://{host}{parts.path}?{parts.query}")
     if bugzilla:
         number = int(bugzilla["number"])
         return UpstreamRef(

@@ -53,7 +53,7 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
 def render_markdown(text: str | None) -> SafeString:
     """Render contributor Markdown to sanitized HTML that templates may output as is."""
     if not text:
-        return mark_safe("")  # noqa: S308 - empty string
+        return mark_safe("")
     source = str(text)[:MAX_INPUT_LENGTH].replace("\x00", "\ufffd")
     html = _converter().convert(source)
     cleaned = nh3.clean(

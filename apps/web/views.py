@@ -41,9 +41,7 @@ class HomeView(TemplateView):
         public = Story.objects.public()
         context.update(
             story_count=public.count(),
-            organization_count=Organization.objects.filter(
-                stories__status=StoryStatus.PUBLISHED
-            )
+            organization_count=Organization.objects.filter(stories__status=StoryStatus.PUBLISHED)
             .distinct()
             .count(),
             mitigation_count=Mitigation.objects.count(),

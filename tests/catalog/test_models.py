@@ -29,7 +29,7 @@ def test_story_slugs_are_unique() -> None:
     "update",
     [
         {"status": "pending"},
-        {"origin": "email"},
+        {"origin": "mail"},
         {"date_precision": "week"},
         {"verification": "rumour"},
         {"version": 0},

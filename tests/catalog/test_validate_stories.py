@@ -235,7 +235,7 @@ def test_command_checks_only_the_given_paths(fixture_tree: FixtureTree, tmp_path
 def test_command_exit_code_is_non_zero(fixture_tree: FixtureTree) -> None:
     fixture_tree.story(**{"impact: [outage]": "impact: [boom]"})
     env = {**os.environ, "STORIES_FIXTURES_DIR": str(fixture_tree.root)}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "validate_stories"],
         cwd=settings.BASE_DIR,
         env=env,
