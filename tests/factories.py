@@ -15,7 +15,7 @@ from apps.catalog.models import (
 )
 
 
-class ComponentAreaFactory(factory.django.DjangoModelFactory):
+class ComponentAreaFactory(factory.django.DjangoModelFactory[ComponentArea]):
     class Meta:
         model = ComponentArea
         django_get_or_create = ("slug",)
@@ -24,7 +24,7 @@ class ComponentAreaFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: o.slug.title())
 
 
-class ComponentFactory(factory.django.DjangoModelFactory):
+class ComponentFactory(factory.django.DjangoModelFactory[Component]):
     class Meta:
         model = Component
         django_get_or_create = ("slug",)
@@ -34,7 +34,7 @@ class ComponentFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: o.slug.replace("-", " ").title())
 
 
-class PlatformFactory(factory.django.DjangoModelFactory):
+class PlatformFactory(factory.django.DjangoModelFactory[Platform]):
     class Meta:
         model = Platform
         django_get_or_create = ("slug",)
@@ -43,7 +43,7 @@ class PlatformFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: o.slug.upper())
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
         django_get_or_create = ("slug",)
@@ -52,7 +52,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"organization-{n}")
 
 
-class MitigationFactory(factory.django.DjangoModelFactory):
+class MitigationFactory(factory.django.DjangoModelFactory[Mitigation]):
     class Meta:
         model = Mitigation
 
@@ -61,7 +61,7 @@ class MitigationFactory(factory.django.DjangoModelFactory):
     body = "Set the thing."
 
 
-class StoryFactory(factory.django.DjangoModelFactory):
+class StoryFactory(factory.django.DjangoModelFactory[Story]):
     class Meta:
         model = Story
         skip_postgeneration_save = True
@@ -86,7 +86,7 @@ class StoryFactory(factory.django.DjangoModelFactory):
             SourceFactory(story=self)
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(factory.django.DjangoModelFactory[Source]):
     class Meta:
         model = Source
 

@@ -63,7 +63,7 @@ def _upsert(
 ) -> M:
     obj = existing.get(slug)
     if obj is None:
-        obj = model.objects.create(slug=slug, **values)
+        obj = model._default_manager.create(slug=slug, **values)
         existing[slug] = obj
         report.count(kind, "created")
     elif any(getattr(obj, name) != value for name, value in values.items()):
@@ -207,20 +207,22 @@ def _check_conflicts(
     return problems
 
 
-def _write_story(
-    story: Story | None,
-    record: StoryRecord,
-    *,
-    organizations: dict[str, Organization],
-    components: dict[str, Component],
-    platforms: dict[str, Platform],
-    impacts: dict[str, ImpactKind],
-    mitigations: dict[str, Mitigation],
-    upstream: dict[tuple[str, str, str, int], UpstreamIssue],
-) -> Story:
+@dataclass
+class _Lookups:
+    """Rows a story refers to, loaded once per import."""
+
+    organizations: dict[str, Organization]
+    components: dict[str, Component]
+    platforms: dict[str, Platform]
+    impacts: dict[str, ImpactKind]
+    mitigations: dict[str, Mitigation]
+    upstream: dict[tuple[str, str, str, int], UpstreamIssue]
+
+
+def _write_story(story: Story | None, record: StoryRecord, lookups: _Lookups) -> Story:
     fields = {
         "title": record.title,
-        "organization": _organization(record.organization, organizations),
+        "organization": _organization(record.organization, lookups.organizations),
         "published_on": record.date,
         "date_precision": record.date_precision,
         "summary": record.summary,
@@ -237,9 +239,9 @@ def _write_story(
         story.save()
         story.upstream_links.all().delete()
         story.mitigation_links.all().delete()
-    story.components.set([components[slug] for slug in record.components])
-    story.platforms.set([platforms[slug] for slug in record.platforms])
-    story.impacts.set([impacts[slug] for slug in record.impacts])
+    story.components.set([lookups.components[slug] for slug in record.components])
+    story.platforms.set([lookups.platforms[slug] for slug in record.platforms])
+    story.impacts.set([lookups.impacts[slug] for slug in record.impacts])
     Source.objects.bulk_create(
         Source(
             story=story,
@@ -254,7 +256,7 @@ def _write_story(
     StoryUpstreamIssue.objects.bulk_create(
         StoryUpstreamIssue(
             story=story,
-            upstream_issue=_upstream_issue(link.url, upstream),
+            upstream_issue=_upstream_issue(link.url, lookups.upstream),
             note=link.note,
             position=position,
         )
@@ -262,7 +264,10 @@ def _write_story(
     )
     StoryMitigation.objects.bulk_create(
         StoryMitigation(
-            story=story, mitigation=mitigations[link.slug], note=link.note, position=position
+            story=story,
+            mitigation=lookups.mitigations[link.slug],
+            note=link.note,
+            position=position,
         )
         for position, link in enumerate(record.mitigations)
     )
@@ -322,20 +327,20 @@ def catalogue_import(
     # Free every source URL that is about to move before any story is written.
     Source.objects.filter(story__in=[story for story, _ in changed if story]).delete()
 
-    lookups = {
-        "organizations": {o.name: o for o in Organization.objects.all()},
-        "components": components,
-        "platforms": {p.slug: p for p in Platform.objects.all()},
-        "impacts": {i.slug: i for i in ImpactKind.objects.all()},
-        "mitigations": mitigations,
-        "upstream": {
+    lookups = _Lookups(
+        organizations={o.name: o for o in Organization.objects.all()},
+        components=components,
+        platforms={p.slug: p for p in Platform.objects.all()},
+        impacts={i.slug: i for i in ImpactKind.objects.all()},
+        mitigations=mitigations,
+        upstream={
             (u.tracker, u.owner.lower(), u.repo.lower(), u.number): u
             for u in UpstreamIssue.objects.all()
         },
-    }
+    )
     by_record = dict((id(record), story) for story, record in changed)
     for record in progress([record for _, record in changed]):
         story = by_record[id(record)]
-        _write_story(story, record, **lookups)
+        _write_story(story, record, lookups)
         report.count("stories", "created" if story is None else "updated")
     return report

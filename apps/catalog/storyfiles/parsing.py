@@ -446,23 +446,23 @@ def load_catalogue(
     for resolved, path in sorted(all_paths.items()):
         in_selection = selected is None or resolved in selected
         display = _display(path, base)
-        record, problems = story_from_file(
+        story, problems = story_from_file(
             path, taxonomy=taxonomy, mitigation_slugs=slugs, display=display
         )
         catalogue.files_read += 1
         if in_selection:
             catalogue.problems.extend(problems)
-        if record is None:
+        if story is None:
             continue
-        if record.slug in seen_slugs:
-            if in_selection or seen_slugs[record.slug].resolve() in (selected or {resolved}):
+        if story.slug in seen_slugs:
+            if in_selection or seen_slugs[story.slug].resolve() in (selected or {resolved}):
                 catalogue.problems.append(
-                    Problem(display, "file name", f"slug {record.slug!r} is used twice")
+                    Problem(display, "file name", f"slug {story.slug!r} is used twice")
                 )
             continue
-        seen_slugs[record.slug] = path
+        seen_slugs[story.slug] = path
         duplicate = False
-        for index, source in enumerate(record.sources):
+        for index, source in enumerate(story.sources):
             canonical = canonicalize_url(source.url)
             if canonical in seen_urls:
                 other_display, other_path = seen_urls[canonical]
@@ -478,6 +478,6 @@ def load_catalogue(
             else:
                 seen_urls[canonical] = (display, path)
         if in_selection and not duplicate:
-            catalogue.stories.append(record)
+            catalogue.stories.append(story)
     catalogue.problems.sort()
     return catalogue
