@@ -36,7 +36,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django_filters",
     "apps.catalog",
+    "apps.search",
     "apps.web",
 ]
 

@@ -6,5 +6,5 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
-handler404 = "apps.web.views.page_not_found"
-handler500 = "apps.web.views.server_error"
+handler404 = "apps.web.views.errors.page_not_found"
+handler500 = "apps.web.views.errors.server_error"

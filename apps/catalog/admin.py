@@ -13,6 +13,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.search.indexing import index_stories
 
 
 class SourceInline(admin.TabularInline):
@@ -59,6 +60,15 @@ class StoryAdmin(admin.ModelAdmin):
             obj.origin = Story.Origin.WEB
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        index_stories([form.instance.pk])
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        pk = obj.pk
+        super().delete_model(request, obj)
+        index_stories([pk])
+
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
@@ -82,8 +92,16 @@ class ComponentAreaAdmin(admin.ModelAdmin):
     inlines = [ComponentInline]
 
 
+class ReindexStoriesMixin:
+    """Names and aliases of components and mitigations are part of their stories' text."""
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        index_stories(form.instance.stories.values_list("pk", flat=True))
+
+
 @admin.register(Component)
-class ComponentAdmin(admin.ModelAdmin):
+class ComponentAdmin(ReindexStoriesMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "area"]
     list_filter = ["area"]
     search_fields = ["name", "slug", "aliases", "description"]
@@ -109,7 +127,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mitigation)
-class MitigationAdmin(admin.ModelAdmin):
+class MitigationAdmin(ReindexStoriesMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "updated_at"]
     list_filter = ["components__area"]
     search_fields = ["title", "slug", "body"]

@@ -5,6 +5,8 @@ produces is then cleaned by nh3 against an allow-list, so nothing a contributor 
 can add scripts, event handlers, styles or non-http(s) links.
 """
 
+import html
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -66,3 +68,10 @@ def render_markdown(text: str | None) -> SafeString:
         strip_comments=True,
     )
     return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
+
+
+def markdown_to_text(text: str | None) -> str:
+    """The words of a Markdown text without markup, for search indexes and previews."""
+    if not text:
+        return ""
+    return " ".join(html.unescape(nh3.clean(str(render_markdown(text)), tags=set())).split())

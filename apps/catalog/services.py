@@ -25,6 +25,7 @@ from apps.catalog.models import (
 from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
 from apps.catalog.storyfiles.parsing import Catalogue
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.search.indexing import index_stories, unindexed_story_ids
 
 T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
@@ -338,9 +339,20 @@ def catalogue_import(
             for u in UpstreamIssue.objects.all()
         },
     )
-    by_record = dict((id(record), story) for story, record in changed)
+    by_record = {id(record): story for story, record in changed}
+    written = []
     for record in progress([record for _, record in changed]):
         story = by_record[id(record)]
-        _write_story(story, record, lookups)
+        written.append(_write_story(story, record, lookups).pk)
         report.count("stories", "created" if story is None else "updated")
+
+    # Names and aliases of components and mitigations are part of every story's text.
+    shared_text_changed = any(
+        report.counts.get(kind, Counter())["updated"] for kind in ("components", "mitigations")
+    )
+    if shared_text_changed:
+        index_stories()
+    else:
+        pruned_ids = [story.pk for slug, story in existing.items() if slug in report.pruned]
+        index_stories([*written, *pruned_ids, *unindexed_story_ids()])
     return report

@@ -1,6 +1,11 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from apps.web import views
+from apps.web.feeds import ComponentFeed, SearchFeed, StoriesFeed
+from apps.web.sitemaps import SITEMAPS
+from apps.web.views import browse as views
+from apps.web.views.errors import robots_txt
+from apps.web.views.trends import TrendsView
 
 app_name = "web"
 
@@ -14,9 +19,16 @@ urlpatterns = [
     path(
         "mitigations/<slug:slug>/", views.MitigationDetailView.as_view(), name="mitigation-detail"
     ),
+    path("organizations/", views.OrganizationListView.as_view(), name="organization-list"),
     path(
         "organizations/<slug:slug>/",
         views.OrganizationDetailView.as_view(),
         name="organization-detail",
     ),
+    path("trends/", TrendsView.as_view(), name="trends"),
+    path("feeds/stories.atom", StoriesFeed(), name="feed-stories"),
+    path("feeds/search.atom", SearchFeed(), name="feed-search"),
+    path("feeds/components/<slug:slug>.atom", ComponentFeed(), name="feed-component"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", robots_txt, name="robots"),
 ]

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.catalog.models import Story, StoryMitigation, StoryUpstreamIssue, UpstreamIssue
+from apps.search.indexing import index_stories
 from tests.factories import (
     ComponentFactory,
     MitigationFactory,
@@ -32,6 +33,7 @@ def published() -> Story:
     )
     StoryUpstreamIssue.objects.create(story=story, upstream_issue=issue, note="The fix.")
     StoryMitigation.objects.create(story=story, mitigation=MitigationFactory(slug="cache"))
+    index_stories()
     return story
 
 
@@ -115,9 +117,9 @@ def test_filter_chips_link_to_the_page_without_that_filter(
     client: Client, published: Story
 ) -> None:
     response = client.get(reverse("web:story-list"), {"component": "coredns", "platform": "aws"})
-    chips = {name: url for name, _, url in response.context["active_filters"]}
-    assert chips["component"] == "?platform=aws"
-    assert chips["platform"] == "?component=coredns"
+    chips = {name: url for name, _, url in response.context["chips"]}
+    assert chips["Component"] == "?platform=aws"
+    assert chips["Platform"] == "?component=coredns"
 
 
 def test_unknown_pages_get_the_friendly_404(client: Client) -> None:

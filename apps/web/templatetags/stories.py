@@ -23,3 +23,8 @@ def query_with(context: template.Context, **changes: object) -> str:
             params[name] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def get_item(mapping: dict[object, object], key: object) -> object:
+    return mapping.get(key) if mapping else None

@@ -2,23 +2,23 @@
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
+from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import (
     Component,
     ComponentArea,
-    ImpactKind,
     Mitigation,
     Organization,
-    Platform,
     Story,
     StoryStatus,
 )
-
-MAX_QUERY_LENGTH = 200
+from apps.search.browse import SORTS, browse_stories
+from apps.search.engine import snippets
+from apps.search.facets import Facet, story_facets
 
 
 def _component_map() -> list[ComponentArea]:
@@ -51,62 +51,95 @@ class HomeView(TemplateView):
         return context
 
 
-class StoryListView(ListView):
-    template_name = "web/story_list.html"
-    context_object_name = "stories"
-    paginate_by = 20
-    filters = ("component", "area", "platform", "impact", "organization", "year")
+class StoryListView(TemplateView):
+    """Stories with facets, full-text search, sorting and pagination; the URL holds it all."""
 
-    def get_queryset(self) -> QuerySet[Story]:
-        stories = Story.objects.public().for_list().newest_first()
-        params = self.request.GET
-        if component := params.get("component"):
-            stories = stories.filter(components__slug=component)
-        if area := params.get("area"):
-            stories = stories.filter(components__area__slug=area)
-        if platform := params.get("platform"):
-            stories = stories.filter(platforms__slug=platform)
-        if impact := params.get("impact"):
-            stories = stories.filter(impacts__slug=impact)
-        if organization := params.get("organization"):
-            stories = stories.filter(organization__slug=organization)
-        year = params.get("year", "")
-        if year.isdigit() and len(year) == 4:
-            stories = stories.filter(published_on__year=int(year))
-        query = " ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH]
-        if query:
-            # Plain substring matching until ranked full-text search lands.
-            stories = stories.filter(
-                Q(title__icontains=query)
-                | Q(summary__icontains=query)
-                | Q(organization__name__icontains=query)
-            )
-        return stories.distinct()
+    template_name = "web/story_list.html"
+    paginate_by = 20
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         params = self.request.GET
-        context["query"] = " ".join(params.get("q", "").split())[:MAX_QUERY_LENGTH]
-        chips = []
-        for name in (*self.filters, "q"):
-            if params.get(name):
-                remaining = params.copy()
-                remaining.pop(name)
-                remaining.pop("page", None)
-                chips.append((name, params[name], f"?{remaining.urlencode()}"))
-        context["active_filters"] = chips
-        context["components"] = Component.objects.select_related("area")
-        context["platforms"] = Platform.objects.all()
-        context["impacts"] = ImpactKind.objects.all()
+        browse = browse_stories(params)
+        page = Paginator(browse.stories.for_list(), self.paginate_by).get_page(params.get("page"))
+        facets = story_facets(browse.stories, params)
+        page_ids = [story.pk for story in page.object_list]
+        context.update(
+            browse=browse,
+            query=browse.query.text,
+            page_obj=page,
+            stories=page.object_list,
+            paginator=page.paginator,
+            is_paginated=page.paginator.num_pages > 1,
+            facets=facets,
+            chips=_chips(params, facets),
+            snippets=snippets(browse.query, page_ids) if browse.searching else {},
+            sorts=[
+                (key, label, _with(params, sort=key), key == browse.sort)
+                for key, label in SORTS.items()
+                if key != "relevance" or browse.searching
+            ],
+            feed_query=params.urlencode(),
+        )
         return context
+
+
+def _with(params: QueryDict, **changes: str) -> str:
+    updated = params.copy()
+    updated.pop("page", None)
+    for name, value in changes.items():
+        updated[name] = value
+    return f"?{updated.urlencode()}"
+
+
+def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]:
+    """(facet label, value label, URL without it) for every active filter."""
+    labels = {(f.name, v.value): v.label for f in facets for v in f.values}
+    facet_labels = {f.name: f.label for f in facets}
+    chips = []
+    for name in ("q", *StoryFilterSet.base_filters):
+        for value in params.getlist(name):
+            if not value:
+                continue
+            remaining = params.copy()
+            remaining.setlist(name, [v for v in params.getlist(name) if v != value])
+            remaining.pop("page", None)
+            if name == "q":
+                label = "Search"
+            else:
+                label = facet_labels.get(name) or str(StoryFilterSet.base_filters[name].label)
+            chips.append(
+                (
+                    label,
+                    labels.get((name, value), value),
+                    f"?{remaining.urlencode()}",
+                )
+            )
+    return chips
 
 
 class StoryDetailView(DetailView):
     template_name = "web/story_detail.html"
     context_object_name = "story"
 
+    related_count = 5
+
     def get_queryset(self) -> QuerySet[Story]:
         return Story.objects.public().for_detail()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        component_ids = [c.pk for c in self.object.components.all()]
+        # Stories sharing the most components first; the filter makes Count see only shared ones.
+        context["related"] = (
+            Story.objects.public()
+            .exclude(pk=self.object.pk)
+            .filter(components__in=component_ids)
+            .annotate(shared=Count("components", distinct=True))
+            .select_related("organization")
+            .order_by("-shared", "-published_on", "slug")[: self.related_count]
+        )
+        return context
 
 
 class ComponentListView(TemplateView):
@@ -154,6 +187,18 @@ class MitigationDetailView(DetailView):
         return context
 
 
+class OrganizationListView(ListView):
+    template_name = "web/organization_list.html"
+    context_object_name = "organizations"
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return (
+            Organization.objects.filter(stories__status=StoryStatus.PUBLISHED)
+            .annotate(story_count=Count("stories", distinct=True))
+            .order_by("name")
+        )
+
+
 class OrganizationDetailView(DetailView):
     template_name = "web/organization_detail.html"
     context_object_name = "organization"
@@ -166,11 +211,3 @@ class OrganizationDetailView(DetailView):
             Story.objects.public().filter(organization=self.object).for_list().newest_first()
         )
         return context
-
-
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)

@@ -1,0 +1,88 @@
+"""The story filters shared by the HTML list, the feeds and the API."""
+
+import django_filters
+from django import forms
+
+from apps.catalog.models import (
+    Component,
+    ComponentArea,
+    ImpactKind,
+    Organization,
+    Platform,
+    SourceKind,
+    Story,
+)
+
+EARLIEST_YEAR = 2014
+LATEST_YEAR = 2100
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class StoryFilterSet(django_filters.FilterSet):
+    """Facet filters. Several values of one facet: components must all match (they
+    narrow), other facets match any of their values."""
+
+    component = django_filters.ModelMultipleChoiceFilter(
+        field_name="components__slug",
+        to_field_name="slug",
+        queryset=Component.objects.all(),
+        conjoined=True,
+        label="Component",
+    )
+    area = django_filters.ModelMultipleChoiceFilter(
+        field_name="components__area__slug",
+        to_field_name="slug",
+        queryset=ComponentArea.objects.all(),
+        label="Area",
+    )
+    platform = django_filters.ModelMultipleChoiceFilter(
+        field_name="platforms__slug",
+        to_field_name="slug",
+        queryset=Platform.objects.all(),
+        label="Platform",
+    )
+    impact = django_filters.ModelMultipleChoiceFilter(
+        field_name="impacts__slug",
+        to_field_name="slug",
+        queryset=ImpactKind.objects.all(),
+        label="Impact",
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        field_name="sources__kind", choices=SourceKind.choices, label="Source kind"
+    )
+    organization = django_filters.ModelMultipleChoiceFilter(
+        field_name="organization__slug",
+        to_field_name="slug",
+        queryset=Organization.objects.all(),
+        label="Organization",
+    )
+    year_from = YearFilter(
+        field_name="published_on__year",
+        lookup_expr="gte",
+        min_value=EARLIEST_YEAR,
+        max_value=LATEST_YEAR,
+        label="From year",
+    )
+    year_to = YearFilter(
+        field_name="published_on__year",
+        lookup_expr="lte",
+        min_value=EARLIEST_YEAR,
+        max_value=LATEST_YEAR,
+        label="To year",
+    )
+
+    class Meta:
+        model = Story
+        fields: list[str] = []
+
+    def error_messages(self) -> list[str]:
+        """Invalid parameters, in words a reader understands; they are ignored."""
+        messages = []
+        for name, errors in self.form.errors.items():
+            label = self.filters[name].label if name in self.filters else name
+            value = ", ".join(self.data.getlist(name)) if hasattr(self.data, "getlist") else ""
+            messages.append(f"{label} {value!r} was ignored: {' '.join(errors)}")
+        return messages

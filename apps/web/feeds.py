@@ -1,0 +1,100 @@
+"""Atom feeds: all stories, one component's stories, and any list/search URL."""
+
+import datetime
+from typing import Any
+
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.http import HttpRequest, QueryDict
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+
+from apps.catalog.models import Component, Story
+from apps.catalog.rendering import render_markdown
+from apps.search.browse import browse_stories
+
+FEED_SIZE = 50
+
+
+class _StoryFeed(Feed):
+    feed_type = Atom1Feed
+
+    def item_title(self, item: Story) -> str:
+        return item.title
+
+    def item_description(self, item: Story) -> str:
+        return str(render_markdown(item.summary))
+
+    def item_link(self, item: Story) -> str:
+        return item.get_absolute_url()
+
+    def item_author_name(self, item: Story) -> str:
+        return item.organization.name
+
+    def item_pubdate(self, item: Story) -> datetime.datetime:
+        return item.created_at
+
+    def item_updateddate(self, item: Story) -> datetime.datetime:
+        return item.updated_at
+
+    def item_categories(self, item: Story) -> list[str]:
+        return [component.name for component in item.components.all()]
+
+
+class StoriesFeed(_StoryFeed):
+    title = "Kubernetes Failure Stories"
+    subtitle = "Newly added public Kubernetes failure stories."
+
+    def link(self) -> str:
+        return reverse("web:story-list")
+
+    def items(self) -> QuerySet[Story]:
+        return Story.objects.public().for_list().order_by("-created_at", "slug")[:FEED_SIZE]
+
+
+class ComponentFeed(_StoryFeed):
+    def get_object(self, request: HttpRequest, slug: str) -> Component:  # type: ignore[override]
+        return get_object_or_404(Component, slug=slug)
+
+    def title(self, obj: Component) -> str:
+        return f"{obj.name} — Kubernetes Failure Stories"
+
+    def subtitle(self, obj: Component) -> str:
+        return f"Stories involving {obj.name}."
+
+    def link(self, obj: Component) -> str:
+        return obj.get_absolute_url()
+
+    def items(self, obj: Component) -> QuerySet[Story]:
+        return (
+            Story.objects.public()
+            .with_component(obj.slug)
+            .for_list()
+            .order_by("-created_at", "slug")[:FEED_SIZE]
+        )
+
+
+class SearchFeed(_StoryFeed):
+    """The stories of any story-list URL: same parameters, same filters and order."""
+
+    def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> QueryDict:  # type: ignore[override]
+        return request.GET
+
+    def title(self, obj: QueryDict) -> str:
+        query = obj.get("q", "").strip()[:100]
+        return f"Stories matching “{query}”" if query else "Filtered stories"
+
+    def subtitle(self, obj: QueryDict) -> str:
+        return "Kubernetes Failure Stories matching a saved search."
+
+    def link(self, obj: QueryDict) -> str:
+        encoded = obj.urlencode()
+        return reverse("web:story-list") + (f"?{encoded}" if encoded else "")
+
+    def items(self, obj: QueryDict) -> QuerySet[Story]:
+        return browse_stories(obj).stories.for_list()[:FEED_SIZE]
+
+    def feed_extra_kwargs(self, obj: QueryDict) -> dict[str, Any]:
+        return {"updated": timezone.now()}
