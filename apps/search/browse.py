@@ -5,12 +5,12 @@ surface filters, searches and sorts the same way.
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from django.db.models import QuerySet
 from django.http import QueryDict
 
 from apps.catalog.filters import StoryFilterSet
-from apps.catalog.models import Story
+from apps.catalog.models import Story, StoryQuerySet
 from apps.search.engine import SearchResults, search_stories
 from apps.search.query import MAX_QUERY_LENGTH, ParsedQuery, parse_query
 
@@ -25,7 +25,7 @@ SORTS = {
 class Browse:
     query: ParsedQuery
     sort: str
-    stories: QuerySet[Story]
+    stories: StoryQuerySet
     filterset: StoryFilterSet
     search: SearchResults | None = None
     messages: list[str] = field(default_factory=list)
@@ -35,14 +35,14 @@ class Browse:
         return self.search is not None
 
 
-def browse_stories(params: QueryDict, *, base: QuerySet[Story] | None = None) -> Browse:
+def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> Browse:
     """Filter, search and sort public stories from request parameters.
 
     Invalid parameters never raise: they are ignored and explained in `messages`.
     """
     stories = Story.objects.public() if base is None else base
     filterset = StoryFilterSet(params, queryset=stories)
-    filtered = filterset.qs.distinct()
+    filtered = cast(StoryQuerySet, filterset.qs.distinct())
     messages = filterset.error_messages()
 
     query = parse_query(params.get("q"))

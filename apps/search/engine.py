@@ -93,43 +93,68 @@ def _highlight(text: str) -> SafeString:
     return mark_safe(marked)  # noqa: S308 - escaped above; only <mark> added
 
 
-def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, SafeString]:
-    """Highlighted passages of the summaries of these stories, in one query."""
+@dataclass(frozen=True)
+class Highlight:
+    """A result's title and best summary passage, escaped, with matches in <mark>."""
+
+    title: SafeString
+    passage: SafeString
+
+
+def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
+    """Highlighted titles and summary passages of these stories, in one query."""
     if query.is_empty or not story_ids:
         return {}
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                tsquery = SearchQuery(
-                    query.websearch(), search_type="websearch", config=SEARCH_CONFIG
-                )
-                rows = (
-                    StorySearchDocument.objects.filter(story_id__in=story_ids)
-                    .annotate(
-                        snippet=SearchHeadline(
-                            "body",
-                            tsquery,
-                            config=SEARCH_CONFIG,
-                            start_sel=_START,
-                            stop_sel=_STOP,
-                            max_words=35,
-                            min_words=15,
-                            max_fragments=2,
-                            fragment_delimiter=" … ",
-                        )
-                    )
-                    .values_list("story_id", "snippet")
-                )
-                found = dict(rows)
+                rows = _postgres_highlights(query, story_ids)
             else:
-                marks = ", ".join(["%s"] * len(story_ids))
-                sql = (
-                    f"SELECT rowid, snippet({FTS5_TABLE}, 2, char(2), char(3), ' … ', 30) "  # noqa: S608
-                    f"FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s AND rowid IN ({marks})"
-                )
-                with connection.cursor() as cursor:
-                    cursor.execute(sql, [query.fts5(), *story_ids])
-                    found = dict(cursor.fetchall())
+                rows = _sqlite_highlights(query, story_ids)
     except DatabaseError:
         return {}
-    return {pk: _highlight(text) for pk, text in found.items() if text}
+    return {
+        pk: Highlight(title=_highlight(title), passage=_highlight(passage or ""))
+        for pk, title, passage in rows
+    }
+
+
+def _postgres_highlights(query: ParsedQuery, story_ids: list[int]) -> list[tuple[int, str, str]]:
+    tsquery = SearchQuery(query.websearch(), search_type="websearch", config=SEARCH_CONFIG)
+    return list(
+        StorySearchDocument.objects.filter(story_id__in=story_ids)
+        .annotate(
+            marked_title=SearchHeadline(
+                "title",
+                tsquery,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            ),
+            passage=SearchHeadline(
+                "body",
+                tsquery,
+                config=SEARCH_CONFIG,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_words=35,
+                min_words=15,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            ),
+        )
+        .values_list("story_id", "marked_title", "passage")
+    )
+
+
+def _sqlite_highlights(query: ParsedQuery, story_ids: list[int]) -> list[tuple[int, str, str]]:
+    marks = ", ".join(["%s"] * len(story_ids))
+    sql = (
+        f"SELECT rowid, highlight({FTS5_TABLE}, 0, char(2), char(3)), "  # noqa: S608
+        f"snippet({FTS5_TABLE}, 2, char(2), char(3), ' … ', 30) "
+        f"FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s AND rowid IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query.fts5(), *story_ids])
+        return list(cursor.fetchall())

@@ -50,7 +50,7 @@ def test_pages_render(client: Client, published: Story) -> None:
     for url in [
         reverse("web:home"),
         reverse("web:story-list"),
-        reverse("web:story-list") + "?component=coredns&platform=aws&q=melted",
+        reverse("web:story-list") + "?component=coredns&platform=aws",
         published.get_absolute_url(),
         reverse("web:component-list"),
         reverse("web:component-detail", kwargs={"slug": "coredns"}),

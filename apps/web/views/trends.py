@@ -13,14 +13,7 @@ from django.db.models.functions import ExtractYear
 from django.views.generic import TemplateView
 
 from apps.catalog.models import Story
-from apps.web.charts import (
-    Bar,
-    Series,
-    chart_legend,
-    horizontal_bar_chart,
-    series_class,
-    stacked_bar_chart,
-)
+from apps.web.charts import Bar, Series, chart_legend, horizontal_bar_chart, stacked_bar_chart
 
 TOP_COMPONENTS = 15
 
@@ -30,10 +23,6 @@ class AreaColumn:
     slug: str
     name: str
     series_index: int
-
-    @property
-    def swatch_class(self) -> str:
-        return series_class(self.series_index)
 
 
 @dataclass(frozen=True)
