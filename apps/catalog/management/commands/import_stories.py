@@ -42,6 +42,8 @@ class Command(BaseCommand):
                 "Fix them (see `manage.py validate_stories`) and run the import again."
             ) from None
 
+        if options.get("verbosity", 1) < 1:
+            return
         for kind, counts in report.counts.items():
             self.stdout.write(
                 f"{kind}: {counts['created']} created, {counts['updated']} updated, "
