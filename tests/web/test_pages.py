@@ -72,6 +72,7 @@ def test_story_page_shows_its_links(client: Client, published: Story) -> None:
     assert "coredns/coredns#9" in html
     assert "Closed" in html
     assert "The fix." in html
+    assert "status not checked yet" in html
     assert reverse("web:mitigation-detail", kwargs={"slug": "cache"}) in html
 
 
