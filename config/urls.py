@@ -6,6 +6,7 @@ from apps.web.views.errors import favicon
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon),
+    path("api/", include("apps.api.urls")),
     path("", include("apps.web.urls")),
 ]
 

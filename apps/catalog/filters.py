@@ -1,4 +1,4 @@
-"""The story filters shared by the HTML list, the feeds and the API."""
+"""Filters shared by the HTML list, the feeds and the API."""
 
 import django_filters
 from django import forms
@@ -7,10 +7,15 @@ from apps.catalog.models import (
     Component,
     ComponentArea,
     ImpactKind,
+    Mitigation,
     Organization,
     Platform,
     SourceKind,
     Story,
+    UpstreamIssue,
+    UpstreamKind,
+    UpstreamState,
+    UpstreamTracker,
 )
 
 EARLIEST_YEAR = 2014
@@ -86,3 +91,41 @@ class StoryFilterSet(django_filters.FilterSet):
             value = ", ".join(self.data.getlist(name)) if hasattr(self.data, "getlist") else ""
             messages.append(f"{label} {value!r} was ignored: {' '.join(errors)}")
         return messages
+
+
+class ComponentFilterSet(django_filters.FilterSet):
+    area = django_filters.ModelMultipleChoiceFilter(
+        field_name="area__slug",
+        to_field_name="slug",
+        queryset=ComponentArea.objects.all(),
+        label="Area",
+    )
+
+    class Meta:
+        model = Component
+        fields: list[str] = []
+
+
+class MitigationFilterSet(django_filters.FilterSet):
+    component = django_filters.ModelMultipleChoiceFilter(
+        field_name="components__slug",
+        to_field_name="slug",
+        queryset=Component.objects.all(),
+        label="Component",
+    )
+
+    class Meta:
+        model = Mitigation
+        fields: list[str] = []
+
+
+class UpstreamIssueFilterSet(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=UpstreamState.choices, label="State")
+    kind = django_filters.ChoiceFilter(choices=UpstreamKind.choices, label="Kind")
+    tracker = django_filters.ChoiceFilter(choices=UpstreamTracker.choices, label="Tracker")
+    owner = django_filters.CharFilter(lookup_expr="iexact", max_length=100, label="Owner")
+    repo = django_filters.CharFilter(lookup_expr="iexact", max_length=100, label="Repository")
+
+    class Meta:
+        model = UpstreamIssue
+        fields: list[str] = []

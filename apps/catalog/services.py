@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.catalog.links import canonicalize_url, parse_upstream_url
@@ -356,3 +357,45 @@ def catalogue_import(
         pruned_ids = [story.pk for slug, story in existing.items() if slug in report.pruned]
         index_stories([*written, *pruned_ids, *unindexed_story_ids()])
     return report
+
+
+class StoryVersionConflict(Exception):
+    """Someone else changed the story since the caller read it."""
+
+
+@transaction.atomic
+def story_update(
+    *,
+    story: Story,
+    expected_version: int,
+    title: str | None = None,
+    summary: str | None = None,
+    status: str | None = None,
+    components: list[Component] | None = None,
+    platforms: list[Platform] | None = None,
+    impacts: list[ImpactKind] | None = None,
+) -> Story:
+    """Change a story if it is still at `expected_version`; raise StoryVersionConflict if not.
+
+    The version check and the increment are one UPDATE, so of two concurrent editors
+    exactly one succeeds.
+    """
+    fields = {
+        name: value
+        for name, value in (("title", title), ("summary", summary), ("status", status))
+        if value is not None
+    }
+    claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
+        version=models.F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if not claimed:
+        raise StoryVersionConflict(story.slug)
+    if components is not None:
+        story.components.set(components)
+    if platforms is not None:
+        story.platforms.set(platforms)
+    if impacts is not None:
+        story.impacts.set(impacts)
+    index_stories([story.pk])
+    story.refresh_from_db()
+    return story

@@ -18,6 +18,14 @@ SORTS = {
     "relevance": "Best match",
     "newest": "Newest first",
     "oldest": "Oldest first",
+    "added": "Recently added",
+    "title": "Title A to Z",
+}
+ORDERINGS = {
+    "newest": ("-published_on", "slug"),
+    "oldest": ("published_on", "slug"),
+    "added": ("-created_at", "slug"),
+    "title": ("title", "slug"),
 }
 
 
@@ -45,33 +53,10 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
     filtered = cast(StoryQuerySet, filterset.qs.distinct())
     messages = filterset.error_messages()
 
-    query = parse_query(params.get("q"))
-    if query.truncated:
-        messages.append(f"Your search was shortened to its first {MAX_QUERY_LENGTH} characters.")
-    if query.text and query.is_empty:
-        messages.append("There is no word to search for in that query, so all stories are shown.")
-
-    search = None
-    if not query.is_empty:
-        search = search_stories(query, filtered)
-        if search.problem:
-            messages.append(search.problem)
-        filtered = filtered.filter(pk__in=search.story_ids)
-
-    requested = params.get("sort", "")
-    default = "relevance" if search else "newest"
-    sort = requested if requested in SORTS else default
-    if requested and requested not in SORTS:
-        messages.append(f"Unknown sort {requested!r}; showing {SORTS[default].lower()}.")
-    if sort == "relevance" and not search:
-        sort = "newest"
-
-    if sort == "relevance" and search:
-        ordered = filtered.order_by(search.ordering(), "slug")
-    elif sort == "oldest":
-        ordered = filtered.order_by("published_on", "slug")
-    else:
-        ordered = filtered.order_by("-published_on", "slug")
+    ordered, query, search, sort, more = search_and_sort(
+        filtered, q=params.get("q"), sort=params.get("sort", "")
+    )
+    messages += more
     return Browse(
         query=query,
         sort=sort,
@@ -80,3 +65,34 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
         search=search,
         messages=messages,
     )
+
+
+def search_and_sort(
+    stories: StoryQuerySet, *, q: str | None, sort: str
+) -> tuple[StoryQuerySet, ParsedQuery, SearchResults | None, str, list[str]]:
+    """Search within `stories` and order them; unknown sorts fall back with a message."""
+    messages = []
+    query = parse_query(q)
+    if query.truncated:
+        messages.append(f"Your search was shortened to its first {MAX_QUERY_LENGTH} characters.")
+    if query.text and query.is_empty:
+        messages.append("There is no word to search for in that query, so all stories are shown.")
+
+    search = None
+    if not query.is_empty:
+        search = search_stories(query, stories)
+        if search.problem:
+            messages.append(search.problem)
+        stories = stories.filter(pk__in=search.story_ids)
+
+    default = "relevance" if search else "newest"
+    chosen = sort if sort in SORTS else default
+    if sort and sort not in SORTS:
+        messages.append(f"Unknown sort {sort!r}; showing {SORTS[default].lower()}.")
+    if chosen == "relevance" and not search:
+        chosen = "newest"
+    if chosen == "relevance" and search:
+        ordered = stories.order_by(search.ordering(), "slug")
+    else:
+        ordered = stories.order_by(*ORDERINGS[chosen])
+    return ordered, query, search, chosen, messages

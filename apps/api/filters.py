@@ -1,0 +1,93 @@
+"""Filter backends: strict parameter checks, story search and sort, simple name search."""
+
+from typing import Any, cast
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apps.catalog.models import StoryQuerySet
+from apps.search.browse import SORTS, search_and_sort
+from apps.search.query import MAX_QUERY_LENGTH
+
+
+def check_parameters(request: Request) -> None:
+    """Reject what no parameter may hold, before anything reaches the database."""
+    problems = {
+        name: ["Contains a NUL character."]
+        for name, values in request.query_params.lists()
+        if "\x00" in name or any("\x00" in value for value in values)
+    }
+    if problems:
+        raise ValidationError(problems)
+
+
+def _query_text(request: Request) -> str:
+    text = request.query_params.get("q", "")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ValidationError({"q": [f"At most {MAX_QUERY_LENGTH} characters."]})
+    return text
+
+
+class StorySearchBackend(BaseFilterBackend):
+    """`q`: the site's full-text search; `sort`: relevance, newest, oldest, added, title."""
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> QuerySet[Any]:
+        sort = request.query_params.get("sort", "")
+        if sort and sort not in SORTS:
+            raise ValidationError({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
+        ordered, *_ = search_and_sort(
+            cast(StoryQuerySet, queryset), q=_query_text(request), sort=sort
+        )
+        return ordered
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "q",
+                "in": "query",
+                "required": False,
+                "description": (
+                    'Full-text search: words (stemmed), "phrases", -exclusions. '
+                    "Results are ranked by relevance unless `sort` says otherwise."
+                ),
+                "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+            },
+            {
+                "name": "sort",
+                "in": "query",
+                "required": False,
+                "description": "Order of results (default: relevance when searching, else newest).",
+                "schema": {"type": "string", "enum": list(SORTS)},
+            },
+        ]
+
+
+class NameSearchBackend(BaseFilterBackend):
+    """`q`: case-insensitive match on the fields a view lists in `search_fields`."""
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> QuerySet[Any]:
+        text = " ".join(_query_text(request).split())
+        if not text:
+            return queryset
+        condition = Q()
+        for name in getattr(view, "search_fields", ()):
+            condition |= Q(**{f"{name}__icontains": text})
+        return queryset.filter(condition)
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "q",
+                "in": "query",
+                "required": False,
+                "description": "Case-insensitive text match on names and titles.",
+                "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+            }
+        ]

@@ -1,0 +1,102 @@
+from collections import OrderedDict
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+MAX_PAGE = 1_000_000
+
+
+def _positive_int(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"{raw!r} is not a whole number."]}) from None
+    if not 1 <= value <= maximum:
+        raise ValidationError({name: [f"Must be between 1 and {maximum}."]})
+    return value
+
+
+class Pagination(PageNumberPagination):
+    """Page numbers with a total count. A page past the end is an empty page, honestly
+    saying so; a malformed page or page size is a 400."""
+
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any]:
+        self.request = request
+        size = _positive_int(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+        number = _positive_int(request, self.page_query_param, 1, MAX_PAGE)
+        paginator = Paginator(queryset, size)
+        self.count = paginator.count
+        self.number = number
+        self.num_pages = paginator.num_pages
+        if number > paginator.num_pages:
+            return []
+        return list(paginator.page(number).object_list)
+
+    def _link(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        url = self.request.build_absolute_uri()
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        following = self.number + 1 if self.number < self.num_pages else None
+        previous = min(self.number - 1, self.num_pages) if self.number > 1 else None
+        return Response(
+            OrderedDict(
+                [
+                    ("count", self.count),
+                    ("page", self.number),
+                    ("pages", self.num_pages),
+                    ("next", self._link(following)),
+                    ("previous", self._link(previous)),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        base = super().get_paginated_response_schema(schema)
+        base["properties"]["page"] = {"type": "integer", "example": 1}
+        base["properties"]["pages"] = {"type": "integer", "example": 5}
+        base["required"] = ["count", "page", "pages", "next", "previous", "results"]
+        return base
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1. A page past the end is empty.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]

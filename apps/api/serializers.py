@@ -1,0 +1,205 @@
+"""API representations. Story keys follow the story-file front matter, plus slug and summary."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.catalog.models import (
+    Component,
+    ImpactKind,
+    Mitigation,
+    Organization,
+    Platform,
+    Source,
+    Story,
+    StoryMitigation,
+    StoryStatus,
+    StoryUpstreamIssue,
+    UpstreamIssue,
+)
+from apps.catalog.rendering import render_markdown
+
+MAX_SUMMARY = 20_000
+
+
+class SourceSerializer(serializers.ModelSerializer[Source]):
+    class Meta:
+        model = Source
+        fields = ["url", "kind", "title"]
+
+
+class ComponentRefSerializer(serializers.ModelSerializer[Component]):
+    area = serializers.CharField(source="area.slug")
+
+    class Meta:
+        model = Component
+        fields = ["slug", "name", "area"]
+
+
+class StoryUpstreamSerializer(serializers.ModelSerializer[StoryUpstreamIssue]):
+    url = serializers.URLField(source="upstream_issue.url")
+    tracker = serializers.CharField(source="upstream_issue.tracker")
+    owner = serializers.CharField(source="upstream_issue.owner")
+    repo = serializers.CharField(source="upstream_issue.repo")
+    number = serializers.IntegerField(source="upstream_issue.number")
+    kind = serializers.CharField(source="upstream_issue.kind")
+    state = serializers.CharField(source="upstream_issue.state")
+    title = serializers.CharField(source="upstream_issue.title")
+    last_synced_at = serializers.DateTimeField(source="upstream_issue.last_synced_at")
+
+    class Meta:
+        model = StoryUpstreamIssue
+        fields = [
+            "url", "tracker", "owner", "repo", "number", "kind", "state", "title",
+            "last_synced_at", "note",
+        ]  # fmt: skip
+
+
+class StoryMitigationSerializer(serializers.ModelSerializer[StoryMitigation]):
+    slug = serializers.SlugField(source="mitigation.slug")
+    title = serializers.CharField(source="mitigation.title")
+
+    class Meta:
+        model = StoryMitigation
+        fields = ["slug", "title", "note"]
+
+
+class StoryListSerializer(serializers.ModelSerializer[Story]):
+    """The compact form used in lists."""
+
+    organization = serializers.CharField(source="organization.name")
+    date = serializers.CharField(source="date_value")
+    components = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    platforms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    impact = serializers.SlugRelatedField(
+        source="impacts", many=True, read_only=True, slug_field="slug"
+    )
+    url = serializers.HyperlinkedIdentityField(view_name="api:story-detail", lookup_field="slug")
+
+    class Meta:
+        model = Story
+        fields = [
+            "slug", "url", "title", "organization", "date", "components", "platforms",
+            "impact", "updated_at",
+        ]  # fmt: skip
+
+
+class StoryDetailSerializer(StoryListSerializer):
+    """The full record: everything the story file holds, plus the live upstream state."""
+
+    sources = SourceSerializer(many=True, read_only=True)
+    components = ComponentRefSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    upstream = StoryUpstreamSerializer(source="upstream_links", many=True, read_only=True)
+    mitigations = StoryMitigationSerializer(source="mitigation_links", many=True, read_only=True)
+    verified = serializers.CharField(source="verification")
+    summary_html = serializers.SerializerMethodField()
+
+    class Meta(StoryListSerializer.Meta):
+        fields = [
+            *StoryListSerializer.Meta.fields,
+            "sources", "upstream", "mitigations", "verified", "summary", "summary_html",
+            "version", "created_at",
+        ]  # fmt: skip
+
+    def get_summary_html(self, story: Story) -> str:
+        return str(render_markdown(story.summary))
+
+
+class StoryWriteSerializer(serializers.Serializer[Story]):
+    """What a moderator may change through the API."""
+
+    title = serializers.CharField(max_length=300)
+    summary = serializers.CharField(max_length=MAX_SUMMARY)
+    status = serializers.ChoiceField(choices=StoryStatus.choices)
+    components = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=Component.objects.all(), allow_empty=False
+    )
+    platforms = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=Platform.objects.all()
+    )
+    impact = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=ImpactKind.objects.all()
+    )
+
+    def validate_title(self, value: str) -> str:
+        return _no_nul(" ".join(value.split()))
+
+    def validate_summary(self, value: str) -> str:
+        return _no_nul(value.strip())
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise serializers.ValidationError("NUL characters are not allowed.")
+    return value
+
+
+class ComponentSerializer(serializers.ModelSerializer[Component]):
+    area = serializers.CharField(source="area.slug")
+    area_name = serializers.CharField(source="area.name")
+    story_count = serializers.IntegerField(read_only=True)
+    mitigations = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
+    class Meta:
+        model = Component
+        fields = [
+            "slug", "name", "area", "area_name", "description", "aliases", "story_count",
+            "mitigations",
+        ]  # fmt: skip
+
+
+class MitigationListSerializer(serializers.ModelSerializer[Mitigation]):
+    components = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    story_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Mitigation
+        fields = ["slug", "title", "components", "story_count", "updated_at"]
+
+
+class MitigationDetailSerializer(MitigationListSerializer):
+    links = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    stories = serializers.SerializerMethodField()
+
+    class Meta(MitigationListSerializer.Meta):
+        fields = [*MitigationListSerializer.Meta.fields, "body", "links", "stories"]
+
+    def get_stories(self, mitigation: Mitigation) -> list[str]:
+        return [story.slug for story in getattr(mitigation, "public_stories", [])]
+
+
+class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    story_count = serializers.IntegerField(read_only=True)
+    stories = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "story_count", "stories"]
+
+    def get_stories(self, organization: Organization) -> list[str]:
+        return [story.slug for story in getattr(organization, "public_stories", [])]
+
+
+class UpstreamIssueSerializer(serializers.ModelSerializer[UpstreamIssue]):
+    stories = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UpstreamIssue
+        fields = [
+            "id", "url", "tracker", "owner", "repo", "number", "kind", "state", "title",
+            "last_synced_at", "stories",
+        ]  # fmt: skip
+
+    def get_stories(self, issue: UpstreamIssue) -> list[str]:
+        return [link.story.slug for link in getattr(issue, "public_links", [])]
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The one error shape of the API."""
+
+    error = serializers.CharField(help_text="Machine-readable code, e.g. not_found, invalid.")
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per invalid field.",
+    )

@@ -1,0 +1,33 @@
+from csp.decorators import csp_update
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.routers import DefaultRouter
+
+from apps.api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("stories", views.StoryViewSet, basename="story")
+router.register("components", views.ComponentViewSet, basename="component")
+router.register("mitigations", views.MitigationViewSet, basename="mitigation")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("upstream-issues", views.UpstreamIssueViewSet, basename="upstream-issue")
+
+# Redoc injects <style> elements and starts a blob: worker; only its page allows that.
+redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
+    SpectacularRedocView.as_view(url_name="api:schema")
+)
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="web/api_guide.html"), name="guide"),
+    path("v1/", include(router.urls)),
+    path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", redoc, name="redoc"),
+]

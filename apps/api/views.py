@@ -1,0 +1,210 @@
+"""API v1 viewsets. Public data is read-only; moderators may edit stories (If-Match)."""
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.api.conditional import ConditionalGetMixin, representation_etag, require_if_match
+from apps.api.exceptions import PreconditionFailed
+from apps.api.filters import NameSearchBackend, StorySearchBackend, check_parameters
+from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
+from apps.api.serializers import (
+    ComponentSerializer,
+    MitigationDetailSerializer,
+    MitigationListSerializer,
+    OrganizationSerializer,
+    StoryDetailSerializer,
+    StoryListSerializer,
+    StoryWriteSerializer,
+    UpstreamIssueSerializer,
+)
+from apps.catalog.filters import (
+    ComponentFilterSet,
+    MitigationFilterSet,
+    StoryFilterSet,
+    UpstreamIssueFilterSet,
+)
+from apps.catalog.models import (
+    Component,
+    Mitigation,
+    Organization,
+    Story,
+    StoryStatus,
+    StoryUpstreamIssue,
+    UpstreamIssue,
+)
+from apps.catalog.services import StoryVersionConflict, story_update
+
+PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
+
+
+class ApiViewSetMixin(ConditionalGetMixin):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        check_parameters(request)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List and search published stories"),
+    retrieve=extend_schema(
+        summary="One published story with its sources, upstream and mitigations"
+    ),
+    update=extend_schema(
+        summary="Replace a story's editable fields (moderators; If-Match required)",
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a story's fields (moderators; If-Match required)",
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+    ),
+)
+class StoryViewSet(
+    ApiViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    permission_classes = [ReadOnlyOrModerator]
+    filter_backends = [DjangoFilterBackend, StorySearchBackend]
+    filterset_class = StoryFilterSet
+
+    def get_queryset(self) -> QuerySet[Story]:
+        if self.action == "list":
+            return Story.objects.public().for_list()
+        # Moderators edit, and so may read, stories in any status; everyone else sees
+        # published stories only.
+        if has_role(self.request.user, MODERATOR):
+            return Story.objects.for_detail()
+        return Story.objects.public().for_detail()
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        if self.action == "list":
+            return StoryListSerializer
+        if self.action in ("update", "partial_update"):
+            return StoryWriteSerializer
+        return StoryDetailSerializer
+
+    def etag_version(self, data: Any) -> int | None:
+        return data.get("version") if self.action == "retrieve" and isinstance(data, dict) else None
+
+    def _current_etag(self, story: Story) -> str:
+        data = StoryDetailSerializer(story, context=self.get_serializer_context()).data
+        return representation_etag(data, version=story.version)
+
+    @extend_schema(request=StoryWriteSerializer, responses={200: StoryDetailSerializer})
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        partial = kwargs.pop("partial", False)
+        story = self.get_object()
+        expected = require_if_match(request, self._current_etag(story))
+        serializer = StoryWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        if "impact" in values:
+            values["impacts"] = values.pop("impact")
+        try:
+            story = story_update(story=story, expected_version=expected, **values)
+        except StoryVersionConflict:
+            raise PreconditionFailed() from None
+        fresh = Story.objects.for_detail().get(pk=story.pk)
+        data = StoryDetailSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(data, headers={"ETag": representation_etag(data, version=fresh.version)})
+
+
+class ComponentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    serializer_class = ComponentSerializer
+    filter_backends = [DjangoFilterBackend, NameSearchBackend]
+    filterset_class = ComponentFilterSet
+    search_fields = ("slug", "name", "aliases", "description")
+
+    def get_queryset(self) -> QuerySet[Component]:
+        return (
+            Component.objects.select_related("area")
+            .prefetch_related("mitigations")
+            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+        )
+
+
+class MitigationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    filter_backends = [DjangoFilterBackend, NameSearchBackend]
+    filterset_class = MitigationFilterSet
+    search_fields = ("slug", "title", "body")
+
+    def get_queryset(self) -> QuerySet[Mitigation]:
+        return (
+            Mitigation.objects.prefetch_related(
+                "components",
+                Prefetch(
+                    "stories",
+                    queryset=Story.objects.public().order_by("slug"),
+                    to_attr="public_stories",
+                ),
+            )
+            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            .order_by("title")
+        )
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return MitigationListSerializer if self.action == "list" else MitigationDetailSerializer
+
+
+class OrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Organizations with at least one published story."""
+
+    lookup_field = "slug"
+    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    serializer_class = OrganizationSerializer
+    filter_backends = [NameSearchBackend]
+    search_fields = ("name",)
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return (
+            Organization.objects.filter(PUBLISHED)
+            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            .prefetch_related(
+                Prefetch(
+                    "stories",
+                    queryset=Story.objects.public().order_by("slug"),
+                    to_attr="public_stories",
+                )
+            )
+            .distinct()
+            .order_by("name")
+        )
+
+
+class UpstreamIssueViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Upstream issues linked to at least one published story."""
+
+    serializer_class = UpstreamIssueSerializer
+    filter_backends = [DjangoFilterBackend, NameSearchBackend]
+    filterset_class = UpstreamIssueFilterSet
+    search_fields = ("title", "owner", "repo")
+
+    def get_queryset(self) -> QuerySet[UpstreamIssue]:
+        public_links = StoryUpstreamIssue.objects.filter(
+            story__status=StoryStatus.PUBLISHED
+        ).select_related("story")
+        return (
+            UpstreamIssue.objects.filter(story_links__story__status=StoryStatus.PUBLISHED)
+            .prefetch_related(
+                Prefetch("story_links", queryset=public_links, to_attr="public_links")
+            )
+            .distinct()
+            .order_by("tracker", "owner", "repo", "number")
+        )
