@@ -135,6 +135,8 @@ class ComponentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             Component.objects.select_related("area")
             .prefetch_related("mitigations")
             .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            # Meta.ordering does not apply to aggregate queries.
+            .order_by("area__position", "position", "name")
         )
 
 
