@@ -1,6 +1,14 @@
-"""Every operation documents the error responses it can give, all in the one error shape."""
+"""Post-processing of the generated OpenAPI document.
+
+- every operation documents the error responses it can give, all in the one error shape;
+- reads are open to anonymous clients (security `{}`), writes are not;
+- slug filters list the values that exist, so a client (or a fuzzer) knows what is valid;
+- string parameters may not contain NUL, which the API rejects.
+"""
 
 from typing import Any
+
+from apps.catalog.models import Component, ComponentArea, ImpactKind, Organization, Platform
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -31,9 +39,51 @@ READ = ("400", "401", "403", "404", "405", "429")
 WRITE = ("400", "401", "403", "404", "405", "409", "412", "428", "429")
 
 
-def add_error_responses(
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _slug_values() -> dict[str, list[str]]:
+    return {
+        "component": list(Component.objects.order_by("slug").values_list("slug", flat=True)),
+        "area": list(ComponentArea.objects.order_by("slug").values_list("slug", flat=True)),
+        "platform": list(Platform.objects.order_by("slug").values_list("slug", flat=True)),
+        "impact": list(ImpactKind.objects.order_by("slug").values_list("slug", flat=True)),
+        "organization": list(Organization.objects.order_by("slug").values_list("slug", flat=True)),
+    }
+
+
+def _constrain_parameters(result: dict[str, Any]) -> None:
+    values = _slug_values()
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                target = schema.get("items", schema) if schema.get("type") == "array" else schema
+                name = parameter.get("name")
+                if parameter.get("in") == "query" and name in values and values[name]:
+                    target.pop("pattern", None)
+                    target["enum"] = values[name]
+                elif target.get("type") == "string" and "enum" not in target:
+                    target.setdefault("pattern", NO_NUL)
+
+
+def _open_reads(result: dict[str, Any]) -> None:
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            security = operation.get("security")
+            if method in ("get", "head") and security is not None and {} not in security:
+                security.append({})
+
+
+def postprocess(
     result: dict[str, Any], generator: Any, request: Any, public: Any
 ) -> dict[str, Any]:
+    _constrain_parameters(result)
+    _open_reads(result)
+    return add_error_responses(result)
+
+
+def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     reference = {"$ref": "#/components/schemas/Error"}

@@ -45,7 +45,9 @@ class StoryUpstreamSerializer(serializers.ModelSerializer[StoryUpstreamIssue]):
     kind = serializers.CharField(source="upstream_issue.kind")
     state = serializers.CharField(source="upstream_issue.state")
     title = serializers.CharField(source="upstream_issue.title")
-    last_synced_at = serializers.DateTimeField(source="upstream_issue.last_synced_at")
+    last_synced_at = serializers.DateTimeField(
+        source="upstream_issue.last_synced_at", allow_null=True
+    )
 
     class Meta:
         model = StoryUpstreamIssue

@@ -10,6 +10,15 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    schema,
+    throttle_classes,
+)
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -210,3 +219,12 @@ class UpstreamIssueViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             .distinct()
             .order_by("tracker", "owner", "repo", "number")
         )
+
+
+@api_view(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@permission_classes([AllowAny])
+@authentication_classes([])
+@throttle_classes([])
+@schema(None)
+def not_found(request: Request) -> Response:
+    raise NotFound()

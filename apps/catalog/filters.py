@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from apps.catalog.models import (
     Component,
@@ -22,6 +23,7 @@ EARLIEST_YEAR = 2014
 LATEST_YEAR = 2100
 
 
+@extend_schema_field({"type": "integer", "minimum": 2014, "maximum": 2100})
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
