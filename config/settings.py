@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.search",
     "apps.api",
+    "apps.linkcheck",
     "apps.web",
 ]
 
@@ -178,6 +179,23 @@ SPECTACULAR_SETTINGS = {
         "apps.api.schema.postprocess",
     ],
 }
+
+# Link health and upstream sync (both off by default: they reach the network) -----
+LINKCHECK_ENABLED = env_bool("LINKCHECK_ENABLED", False)
+# Tests only: lets the checker reach servers on 127.0.0.1 / ::1.
+LINKCHECK_ALLOW_LOOPBACK = env_bool("LINKCHECK_ALLOW_LOOPBACK", False)
+LINKCHECK_CONNECT_TIMEOUT = env_int("LINKCHECK_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+LINKCHECK_READ_TIMEOUT = env_int("LINKCHECK_READ_TIMEOUT", 15, minimum=1, maximum=300)
+LINKCHECK_MAX_REDIRECTS = env_int("LINKCHECK_MAX_REDIRECTS", 5, minimum=0, maximum=20)
+LINKCHECK_BROKEN_AFTER = env_int("LINKCHECK_BROKEN_AFTER", 3, minimum=1, maximum=100)
+LINKCHECK_INTERVAL_HOURS = env_int("LINKCHECK_INTERVAL_HOURS", 24, minimum=1)
+UPSTREAM_SYNC_ENABLED = env_bool("UPSTREAM_SYNC_ENABLED", False)
+GITHUB_API_URL = env_url("GITHUB_API_URL", "https://api.github.com", schemes=("http", "https"))
+GITHUB_TOKEN = env_str("GITHUB_TOKEN")
+UPSTREAM_SYNC_INTERVAL_HOURS = env_int("UPSTREAM_SYNC_INTERVAL_HOURS", 6, minimum=1)
+# Longest a sync waits for a GitHub rate-limit reset before leaving the rest for later.
+UPSTREAM_RATE_LIMIT_MAX_WAIT = env_int("UPSTREAM_RATE_LIMIT_MAX_WAIT", 60, minimum=0)
+USER_AGENT = env_str("USER_AGENT", "k8s-failure-stories-linkcheck/1.0")
 
 # Auth -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

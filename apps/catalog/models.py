@@ -170,6 +170,13 @@ class UpstreamIssue(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.UNKNOWN)
     title = models.CharField(max_length=500, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    milestone = models.CharField(max_length=200, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
+    etag = models.CharField(max_length=200, blank=True, help_text="ETag of the last API response.")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["tracker", "owner", "repo", "number"]
@@ -331,6 +338,13 @@ class Source(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Link health, written by the link checker.
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.URLField(max_length=1000, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    is_broken = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["story", "position", "id"]
