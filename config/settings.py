@@ -125,8 +125,21 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Longer than any task runs (a full upstream sync may wait for a rate-limit reset), so an
+# unacknowledged task is redelivered only when its worker really died.
+# max_retries 0: a web request that enqueues while the broker is down fails over to the
+# outbox at once instead of waiting out reconnect back-off.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600, "max_retries": 0}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "apps.linkcheck.beat:LeaderScheduler"
+SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 30, minimum=2)
+SCHEDULER_RENEW_SECONDS = env_int("SCHEDULER_RENEW_SECONDS", 10, minimum=1)
+if SCHEDULER_RENEW_SECONDS >= SCHEDULER_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "SCHEDULER_RENEW_SECONDS must be shorter than SCHEDULER_LEASE_SECONDS."
+    )
 
 
 # API ------------------------------------------------------------------------
@@ -196,6 +209,17 @@ UPSTREAM_SYNC_INTERVAL_HOURS = env_int("UPSTREAM_SYNC_INTERVAL_HOURS", 6, minimu
 # Longest a sync waits for a GitHub rate-limit reset before leaving the rest for later.
 UPSTREAM_RATE_LIMIT_MAX_WAIT = env_int("UPSTREAM_RATE_LIMIT_MAX_WAIT", 60, minimum=0)
 USER_AGENT = env_str("USER_AGENT", "k8s-failure-stories-linkcheck/1.0")
+CELERY_BEAT_SCHEDULE = {
+    "check-all-sources": {
+        "task": "apps.linkcheck.tasks.check_all_sources",
+        "schedule": LINKCHECK_INTERVAL_HOURS * 3600,
+    },
+    "sync-all-upstream": {
+        "task": "apps.linkcheck.tasks.sync_all_upstream",
+        "schedule": UPSTREAM_SYNC_INTERVAL_HOURS * 3600,
+    },
+    "sweep-outbox": {"task": "apps.linkcheck.tasks.sweep_outbox", "schedule": 60},
+}
 
 # Auth -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,7 +237,7 @@ USE_TZ = True
 
 # Static files -----------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

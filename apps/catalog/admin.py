@@ -19,8 +19,16 @@ from apps.search.indexing import index_stories
 class SourceInline(admin.TabularInline):
     model = Source
     extra = 0
-    fields = ["position", "url", "kind", "title", "canonical_url"]
-    readonly_fields = ["canonical_url"]
+    # Link health is written by the link checker only.
+    health_fields = [
+        "is_broken",
+        "last_checked_at",
+        "last_status_code",
+        "consecutive_failures",
+        "last_error",
+    ]
+    fields = ["position", "url", "kind", "title", "canonical_url", *health_fields]
+    readonly_fields = ["canonical_url", *health_fields]
 
 
 class StoryUpstreamIssueInline(admin.TabularInline):
@@ -72,11 +80,16 @@ class StoryAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["url", "kind", "story"]
-    list_filter = ["kind"]
+    list_display = ["url", "kind", "story", "is_broken", "last_status_code", "last_checked_at"]
+    list_filter = ["is_broken", "kind"]
     search_fields = ["url", "canonical_url", "title", "story__title"]
     list_select_related = ["story"]
     autocomplete_fields = ["story"]
+    readonly_fields = [*SourceInline.health_fields, "final_url"]
+    fieldsets = [
+        (None, {"fields": ["story", "position", "url", "canonical_url", "kind", "title"]}),
+        ("Link health", {"fields": readonly_fields}),
+    ]
 
 
 class ComponentInline(admin.TabularInline):
@@ -137,8 +150,37 @@ class MitigationAdmin(ReindexStoriesMixin, admin.ModelAdmin):
 
 @admin.register(UpstreamIssue)
 class UpstreamIssueAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "state", "title", "last_synced_at"]
-    list_filter = ["tracker", "kind", "state", "owner"]
+    list_display = ["__str__", "kind", "state", "title", "last_synced_at", "last_checked_at"]
+    list_filter = ["state", "tracker", "kind", "owner"]
     search_fields = ["url", "title", "owner", "repo"]
-    readonly_fields = ["tracker", "owner", "repo", "number", "kind"]
+    # The sync fields are written by `manage.py sync_upstream`.
+    readonly_fields = [
+        "tracker",
+        "owner",
+        "repo",
+        "number",
+        "kind",
+        "labels",
+        "milestone",
+        "closed_at",
+        "merged_at",
+        "last_synced_at",
+        "last_checked_at",
+        "last_error",
+    ]
+    fieldsets = [
+        (None, {"fields": ["url", "tracker", "owner", "repo", "number", "kind"]}),
+        (
+            "Upstream status",
+            {"fields": ["state", "title", "labels", "milestone", "closed_at", "merged_at"]},
+        ),
+        ("Sync", {"fields": ["last_synced_at", "last_checked_at", "last_error"]}),
+    ]
     inlines = [StoryUpstreamIssueInline]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # The sync would overwrite a hand edit of a GitHub issue; other trackers are not synced.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.tracker == UpstreamIssue.Tracker.GITHUB:
+            readonly += ["state", "title"]
+        return readonly

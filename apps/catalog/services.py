@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -356,7 +357,29 @@ def catalogue_import(
     else:
         pruned_ids = [story.pk for slug, story in existing.items() if slug in report.pruned]
         index_stories([*written, *pruned_ids, *unindexed_story_ids()])
+    _enqueue_first_checks(written)
     return report
+
+
+def _enqueue_first_checks(story_ids: list[int]) -> None:
+    """Check new source links and upstream issues soon, when those jobs are enabled."""
+    from apps.linkcheck.outbox import enqueue
+    from apps.linkcheck.tasks import check_source, sync_upstream_issue
+
+    if settings.LINKCHECK_ENABLED:
+        for pk in Source.objects.filter(
+            story_id__in=story_ids, last_checked_at__isnull=True
+        ).values_list("pk", flat=True):
+            enqueue(check_source, pk)
+    if settings.UPSTREAM_SYNC_ENABLED:
+        for pk in (
+            UpstreamIssue.objects.filter(
+                story_links__story_id__in=story_ids, last_checked_at__isnull=True
+            )
+            .distinct()
+            .values_list("pk", flat=True)
+        ):
+            enqueue(sync_upstream_issue, pk)
 
 
 class StoryVersionConflict(Exception):

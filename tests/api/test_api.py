@@ -193,6 +193,7 @@ def test_pagination(stranger: APIClient, catalogue: dict[str, Story]) -> None:
         ("year_from=1900", "year_from"),
         ("page_size=1000", "page_size"),
         ("page_size=0", "page_size"),
+        ("page_size=", "page_size"),
         ("page=abc", "page"),
         ("page=-3", "page"),
         ("sort=sideways", "sort"),
@@ -406,6 +407,13 @@ def test_schema_documents_every_error_code(stranger: APIClient) -> None:
     assert {"400", "401", "403", "404", "429"} <= set(detail["get"]["responses"])
     assert {"409", "412", "428"} <= set(detail["patch"]["responses"])
     assert "Error" in schema["components"]["schemas"]
+
+
+def test_unknown_api_paths_are_json_404s(stranger: APIClient) -> None:
+    for path in ["/api/v1/nothing/", "/api/v1/components/%0A%10/", "/api/v1/stories//"]:
+        response = stranger.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"] == "not_found"
 
 
 def test_docs_pages_are_served_without_a_cdn(client) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from apps.catalog.rendering import render_markdown
+from apps.linkcheck.health import archived_url as wayback_url
 
 register = template.Library()
 
@@ -28,3 +29,9 @@ def query_with(context: template.Context, **changes: object) -> str:
 @register.filter
 def get_item(mapping: dict[object, object], key: object) -> object:
     return mapping.get(key) if mapping else None
+
+
+@register.filter(name="archived_url")
+def archived_url_filter(url: str) -> str:
+    """The Wayback Machine's snapshots of a source URL, for links that appear broken."""
+    return wayback_url(url)

@@ -1,0 +1,55 @@
+"""Leader election for the periodic scheduler, on a database row."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, When
+from django.utils import timezone
+
+from apps.linkcheck.models import SchedulerLease
+
+
+def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedelta) -> bool:
+    """Take or keep the lease `name` for `duration`. True when `holder` now holds it.
+
+    One conditional UPDATE decides, so of two contenders at most one wins, on SQLite and
+    PostgreSQL alike.
+    """
+    now = timezone.now()
+    claimed = (
+        SchedulerLease.objects.filter(name=name)
+        .filter(Q(holder=holder) | Q(expires_at__lte=now))
+        .update(
+            transitions=Case(
+                When(holder=holder, then=F("transitions")), default=F("transitions") + 1
+            ),
+            acquired_at=Case(When(holder=holder, then=F("acquired_at")), default=now),
+            holder=holder,
+            renewed_at=now,
+            expires_at=now + duration,
+        )
+    )
+    if claimed:
+        return True
+    try:
+        with transaction.atomic():
+            SchedulerLease.objects.create(
+                name=name,
+                holder=holder,
+                acquired_at=now,
+                renewed_at=now,
+                expires_at=now + duration,
+                transitions=1,
+            )
+    except IntegrityError:
+        return False  # someone else holds an unexpired lease
+    return True
+
+
+def lease_release(*, name: str, holder: str) -> None:
+    """Give the lease up at once (on clean shutdown) so a standby need not wait."""
+    SchedulerLease.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
+
+
+def lease_holder(name: str) -> SchedulerLease | None:
+    return SchedulerLease.objects.filter(name=name, expires_at__gt=timezone.now()).first()

@@ -1,0 +1,70 @@
+"""Celery tasks: thin wrappers that take ids, call services and own retries.
+
+Network work runs only when its setting enables it; otherwise a task logs and returns.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.catalog.models import Source, StoryStatus, UpstreamIssue
+from apps.linkcheck import outbox
+
+logger = logging.getLogger(__name__)
+
+
+def _enabled(flag: str, what: str) -> bool:
+    if getattr(settings, flag):
+        return True
+    logger.info("%s skipped: %s is off (no network access by default)", what, flag)
+    return False
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), max_retries=3, retry_backoff=True)
+def check_source(source_id: int) -> None:
+    if _enabled("LINKCHECK_ENABLED", f"link check of source {source_id}"):
+        from apps.linkcheck.health import check_source as check
+
+        check(source_id)
+
+
+@shared_task(acks_late=True)
+def check_all_sources() -> int:
+    """Fan out one task per source of a published story."""
+    if not _enabled("LINKCHECK_ENABLED", "link check run"):
+        return 0
+    ids = list(
+        Source.objects.filter(story__status=StoryStatus.PUBLISHED).values_list("pk", flat=True)
+    )
+    for source_id in ids:
+        check_source.apply_async(args=[source_id], retry=False)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def sync_upstream_issue(issue_id: int) -> None:
+    if _enabled("UPSTREAM_SYNC_ENABLED", f"upstream sync of issue {issue_id}"):
+        from apps.linkcheck.upstream import sync_issue
+
+        sync_issue(issue_id)
+
+
+@shared_task(acks_late=True)
+def sync_all_upstream() -> dict[str, int]:
+    """One task for the whole batch, so GitHub's rate limit is respected in one place."""
+    if not _enabled("UPSTREAM_SYNC_ENABLED", "upstream sync run"):
+        return {}
+    from apps.linkcheck.upstream import sync_issues
+
+    ids = list(
+        UpstreamIssue.objects.filter(story_links__story__status=StoryStatus.PUBLISHED)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    return dict(sync_issues(ids))
+
+
+@shared_task
+def sweep_outbox() -> int:
+    return outbox.sweep()

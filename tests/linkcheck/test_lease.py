@@ -1,0 +1,109 @@
+"""The scheduler lease: in one process, and between real processes."""
+
+import datetime
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from apps.linkcheck.lease import lease_acquire_or_renew, lease_holder, lease_release
+from apps.linkcheck.models import SchedulerLease
+from tests.linkcheck.conftest import BASE
+
+pytestmark = pytest.mark.django_db
+SECOND = datetime.timedelta(seconds=1)
+
+
+def test_first_contender_wins_and_second_waits() -> None:
+    assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    assert not lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
+    assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    assert lease_holder("beat").holder == "a"
+
+
+def test_takeover_only_after_expiry_and_fencing_token_rises() -> None:
+    assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    first = SchedulerLease.objects.get(name="beat").transitions
+    SchedulerLease.objects.filter(name="beat").update(expires_at=timezone.now() - SECOND)
+    assert lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
+    lease = SchedulerLease.objects.get(name="beat")
+    assert (lease.holder, lease.transitions) == ("b", first + 1)
+    assert not lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+
+
+def test_release_lets_a_standby_in_at_once() -> None:
+    assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    lease_release(name="beat", holder="a")
+    assert lease_holder("beat") is None
+    assert lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
+
+
+def test_scheduler_dispatches_only_as_leader(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from celery import current_app
+
+    from apps.linkcheck.beat import LeaderScheduler
+
+    dispatched: list[str] = []
+    monkeypatch.setattr(
+        "celery.beat.PersistentScheduler.tick",
+        lambda self, *a, **k: dispatched.append(self.holder) or 1.0,
+    )
+    first = LeaderScheduler(app=current_app, schedule_filename=str(tmp_path / "a"))
+    second = LeaderScheduler(app=current_app, schedule_filename=str(tmp_path / "b"))
+    first.tick()
+    second.tick()
+    assert dispatched == [first.holder]
+    assert (first.is_leader, second.is_leader) == (True, False)
+    first.close()
+    second._next_attempt = 0
+    second.tick()
+    assert dispatched == [first.holder, second.holder]
+    second.close()
+
+
+def _contender(env: dict[str, str], holder: str, run_for: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "manage.py", "lease_contender", "--holder", holder,
+            "--duration", "2", "--renew", "0.25", "--run-for", str(run_for),
+        ],
+        cwd=BASE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _leader_times(output: str) -> list[float]:
+    return [float(line.split()[0]) for line in output.splitlines() if line.endswith(" leader")]
+
+
+def test_two_processes_exactly_one_leader_and_takeover_after_expiry(
+    shared_database: dict[str, str],
+) -> None:
+    first = _contender(shared_database, "first", run_for=30)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        line = first.stdout.readline()  # type: ignore[union-attr]
+        if line.endswith("leader\n"):
+            break
+    else:
+        pytest.fail("the first contender never became leader")
+    second = _contender(shared_database, "second", run_for=12)
+    time.sleep(3)
+    first.kill()  # no clean release: the lease must expire
+    killed_at = time.time()
+    first_out = first.stdout.read()  # type: ignore[union-attr]
+    second_out, second_err = second.communicate(timeout=30)
+    first_leader = [t for t in _leader_times(first_out) if t <= killed_at]
+    second_leader = _leader_times(second_out)
+    assert second_leader, second_err
+    # The standby waited for the lease to run out (2 s) after the last renewal it saw.
+    assert second_leader[0] >= killed_at + 1.0
+    # Never both: every leader moment of the second is after the first's last one.
+    assert not first_leader or min(second_leader) > max(first_leader)
+    assert "standby" in second_out
+    assert settings.SCHEDULER_RENEW_SECONDS < settings.SCHEDULER_LEASE_SECONDS
