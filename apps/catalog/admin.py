@@ -88,7 +88,7 @@ class SourceAdmin(admin.ModelAdmin):
     readonly_fields = [*SourceInline.health_fields, "final_url"]
     fieldsets = [
         (None, {"fields": ["story", "position", "url", "canonical_url", "kind", "title"]}),
-        ("Link health", {"fields": readonly_fields}),
+        ("Link health", {"fields": [*SourceInline.health_fields, "final_url"]}),
     ]
 
 

@@ -7,6 +7,7 @@ the checked address itself, with the original host name in the Host header and i
 here, one checked hop at a time, never by urllib3.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -149,10 +150,9 @@ def _request(target: _Target, ip: IPAddress, method: str) -> _Response:
         )
         try:
             if method == "GET":
-                try:
+                # The status line already answered; a failure while reading the body is moot.
+                with contextlib.suppress(HTTPError, OSError):
                     response.read(MAX_BODY_BYTES, decode_content=False)
-                except (HTTPError, OSError):
-                    pass  # The status line and headers already answered the question.
             return _Response(
                 status=response.status,
                 reason=response.reason or "",
@@ -168,14 +168,14 @@ def _request_any(target: _Target, addresses: list[IPAddress], method: str) -> _R
     """Try the checked addresses in turn until one accepts the connection."""
     failure = ""
     for ip in addresses[:MAX_ADDRESSES_TRIED]:
+        where = target.host if target.host == str(ip) else f"{target.host} ({ip})"
         try:
             return _request(target, ip, method)
         except NewConnectionError as exc:
-            failure = f"could not connect to {target.host} ({ip}): {exc.__cause__ or exc}"
+            failure = f"could not connect to {where}: {exc.__cause__ or exc}"
         except ConnectTimeoutError:
             failure = (
-                f"connecting to {target.host} ({ip}) timed out after "
-                f"{settings.LINKCHECK_CONNECT_TIMEOUT} s"
+                f"connecting to {where} timed out after {settings.LINKCHECK_CONNECT_TIMEOUT} s"
             )
     raise _HopFailed(failure)
 

@@ -101,6 +101,8 @@ def check_sources(
             counts["ok"] += 1
             continue
         counts["failed"] += 1
-        counts["broken"] += source.is_broken
-        counts["blocked"] += result.blocked
+        if source.is_broken:
+            counts["broken"] += 1
+        if result.blocked:
+            counts["blocked"] += 1
     return counts

@@ -1,5 +1,6 @@
 """Enqueue background work so that a broker outage never loses it."""
 
+import datetime
 import logging
 from typing import Any
 
@@ -46,6 +47,6 @@ def send(entry_id: int) -> bool:
 
 def sweep(*, older_than_seconds: int = 30, limit: int = 500) -> int:
     """Send entries still pending after `older_than_seconds`. Returns how many were sent."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     pending = OutboxEntry.objects.pending().filter(created_at__lte=cutoff)[:limit]
     return sum(send(pk) for pk in pending.values_list("pk", flat=True))

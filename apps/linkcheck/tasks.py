@@ -5,8 +5,9 @@ Network work runs only when its setting enables it; otherwise a task logs and re
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from apps.catalog.models import Source, StoryStatus, UpstreamIssue
 from apps.linkcheck import outbox
@@ -42,12 +43,19 @@ def check_all_sources() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True)
-def sync_upstream_issue(issue_id: int) -> None:
-    if _enabled("UPSTREAM_SYNC_ENABLED", f"upstream sync of issue {issue_id}"):
-        from apps.linkcheck.upstream import sync_issue
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def sync_upstream_issue(self: Task, issue_id: int) -> None:
+    if not _enabled("UPSTREAM_SYNC_ENABLED", f"upstream sync of issue {issue_id}"):
+        return
+    from apps.linkcheck.github import RateLimited
+    from apps.linkcheck.upstream import sync_issue
 
+    try:
         sync_issue(issue_id)
+    except RateLimited as exc:
+        # Come back when GitHub's window resets instead of hammering it.
+        wait = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1)
+        raise self.retry(countdown=wait, exc=exc) from None
 
 
 @shared_task(acks_late=True)

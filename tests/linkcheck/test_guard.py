@@ -68,7 +68,8 @@ def test_loopback_allowed_only_with_the_setting(address: str, settings) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["169.254.169.254", "fd00:ec2::254", "10.0.0.1", "0.0.0.0", "fe80::1"]
+    "address",
+    ["169.254.169.254", "fd00:ec2::254", "10.0.0.1", "0.0.0.0", "fe80::1"],  # noqa: S104
 )
 def test_loopback_allowance_covers_nothing_else(address: str, settings) -> None:  # type: ignore[no-untyped-def]
     settings.LINKCHECK_ALLOW_LOOPBACK = True
@@ -106,5 +107,5 @@ def test_bracketed_ipv6_literal(settings) -> None:  # type: ignore[no-untyped-de
 
 
 def test_unresolvable_name() -> None:
-    with pytest.raises(HostLookupFailed, match="could not resolve nowhere.test"):
+    with pytest.raises(HostLookupFailed, match=r"could not resolve nowhere\.test"):
         resolve_public("nowhere.test", 80)
