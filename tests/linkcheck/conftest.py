@@ -40,7 +40,8 @@ def shared_database(tmp_path: Path) -> Iterator[dict[str, str]]:
 
         params = connection.settings_dict
         name = f"kfs_shared_{uuid.uuid4().hex[:8]}"
-        admin_url = f"postgresql://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/postgres"
+        host, port = params["HOST"] or "127.0.0.1", params["PORT"] or 5432
+        admin_url = f"postgresql://{params['USER']}@{host}:{port}/postgres"
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         env["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
+from apps.catalog.models import SourceKind, Verification
 from apps.catalog.storyfiles.records import (
     MitigationLinkRecord,
     MitigationRecord,
@@ -22,8 +23,8 @@ from apps.catalog.storyfiles.records import (
 )
 from apps.catalog.storyfiles.taxonomy import SLUG_RE, Taxonomy, load_taxonomy
 
-SOURCE_KINDS = ("postmortem", "incident-report", "blog-post", "talk", "slides", "issue")
-VERIFICATION_LEVELS = ("source", "listing")
+SOURCE_KINDS = tuple(SourceKind.values)
+VERIFICATION_LEVELS = tuple(Verification.values)
 STORY_FILE_RE = re.compile(r"^(?P<year>[0-9]{4})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 DATE_RE = re.compile(r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?$")
 
