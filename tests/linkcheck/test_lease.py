@@ -50,6 +50,8 @@ def test_scheduler_dispatches_only_as_leader(
     from apps.linkcheck.beat import LeaderScheduler
 
     dispatched: list[str] = []
+    # Beat refreshes its connection each time; here the test's transaction must stay open.
+    monkeypatch.setattr("apps.linkcheck.beat.close_old_connections", lambda: None)
     monkeypatch.setattr(
         "celery.beat.PersistentScheduler.tick",
         lambda self, *a, **k: dispatched.append(self.holder) or 1.0,
