@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose clean
+.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ format: install-dev
 
 check-compose: install-dev
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+## Page latency, SQL queries and memory per request on the configured database
+bench: import
+	$(MANAGE) bench_pages
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
