@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
@@ -13,13 +14,22 @@ from apps.search.browse import SORTS, search_and_sort
 from apps.search.query import MAX_QUERY_LENGTH
 
 
-def check_parameters(request: Request) -> None:
-    """Reject what no parameter may hold, before anything reaches the database."""
-    problems = {
-        name: ["Contains a NUL character."]
-        for name, values in request.query_params.lists()
-        if "\x00" in name or any("\x00" in value for value in values)
-    }
+def check_parameters(request: Request, view: APIView) -> None:
+    """Reject what no parameter may hold, before anything reaches the database: NUL
+    characters anywhere, and empty values for filters that take a choice or a number
+    (django-filter would silently ignore those)."""
+    filterset = getattr(view, "filterset_class", None)
+    strict = {
+        name
+        for name, item in (filterset.base_filters.items() if filterset else [])
+        if not isinstance(item, django_filters.CharFilter)
+    } | {"sort"}
+    problems: dict[str, list[str]] = {}
+    for name, values in request.query_params.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            problems[name] = ["Contains a NUL character."]
+        elif name in strict and any(value == "" for value in values):
+            problems[name] = ["Must not be empty; leave the parameter out instead."]
     if problems:
         raise ValidationError(problems)
 
@@ -38,7 +48,7 @@ class StorySearchBackend(BaseFilterBackend):
         self, request: Request, queryset: QuerySet[Any], view: APIView
     ) -> QuerySet[Any]:
         sort = request.query_params.get("sort", "")
-        if sort and sort not in SORTS:
+        if "sort" in request.query_params and sort not in SORTS:
             raise ValidationError({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
         ordered, *_ = search_and_sort(
             cast(StoryQuerySet, queryset), q=_query_text(request), sort=sort

@@ -59,7 +59,7 @@ PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
 class ApiViewSetMixin(ConditionalGetMixin):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        check_parameters(request)
+        check_parameters(request, self)  # type: ignore[arg-type]
 
 
 @extend_schema_view(

@@ -194,6 +194,9 @@ def test_pagination(stranger: APIClient, catalogue: dict[str, Story]) -> None:
         ("page_size=1000", "page_size"),
         ("page_size=0", "page_size"),
         ("page_size=", "page_size"),
+        ("component=", "component"),
+        ("year_to=", "year_to"),
+        ("sort=", "sort"),
         ("page=abc", "page"),
         ("page=-3", "page"),
         ("sort=sideways", "sort"),
@@ -225,6 +228,8 @@ def test_other_resources(stranger: APIClient, catalogue: dict[str, Story]) -> No
     assert [i["number"] for i in issues["results"]] == [2]
     assert stranger.get("/api/v1/upstream-issues/?state=open").json()["count"] == 0
     assert stranger.get("/api/v1/upstream-issues/?state=weird").status_code == 400
+    assert stranger.get("/api/v1/upstream-issues/?tracker=").status_code == 400
+    assert stranger.get("/api/v1/upstream-issues/?owner=").status_code == 200
 
 
 def test_nothing_unpublished_anywhere(
