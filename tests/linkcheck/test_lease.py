@@ -109,3 +109,68 @@ def test_two_processes_exactly_one_leader_and_takeover_after_expiry(
     assert not first_leader or min(second_leader) > max(first_leader)
     assert "standby" in second_out
     assert settings.SCHEDULER_RENEW_SECONDS < settings.SCHEDULER_LEASE_SECONDS
+
+
+def _holder(env: dict[str, str]) -> str:
+    code = (
+        "from apps.linkcheck.lease import lease_holder; "
+        "lease = lease_holder('celery-beat'); print(lease.holder if lease else '-')"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "-"
+
+
+def _beat(env: dict[str, str], tmp: Path, name: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+            "--schedule", str(tmp / f"{name}-schedule"),
+        ],
+        cwd=BASE, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+def _wait_for_holder(env: dict[str, str], pid: int, seconds: float) -> float:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if f":{pid}:" in _holder(env):
+            return time.time()
+        time.sleep(0.3)
+    pytest.fail(f"process {pid} never took the lease (holder: {_holder(env)})")
+
+
+def test_two_celery_beats_one_leader_and_failover(
+    shared_database: dict[str, str], tmp_path: Path
+) -> None:
+    """Two real `celery beat` processes with the LeaderScheduler: one holds the lease,
+    the other takes over only after the first is killed and its lease runs out."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/12", socket_connect_timeout=2).ping()
+    except Exception as exc:  # any failure: no broker to test against
+        pytest.skip(f"Redis is not reachable: {exc}")
+    env = {
+        **shared_database,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12",
+        "SCHEDULER_LEASE_SECONDS": "4",
+        "SCHEDULER_RENEW_SECONDS": "1",
+    }
+    first = _beat(env, tmp_path, "first")
+    second = None
+    try:
+        _wait_for_holder(env, first.pid, 40)
+        second = _beat(env, tmp_path, "second")
+        time.sleep(5)  # the second beat has tried several times by now
+        assert f":{first.pid}:" in _holder(env)
+        first.kill()  # no clean release: the lease must run out
+        killed = time.time()
+        taken = _wait_for_holder(env, second.pid, 40)
+        assert taken - killed >= 1.0  # it waited for the expiry
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
