@@ -54,6 +54,7 @@ from apps.catalog.models import (
 from apps.catalog.services import StoryVersionConflict, story_update
 
 PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
+SLUG_PATTERN = "[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
 class ApiViewSetMixin(ConditionalGetMixin):
@@ -84,7 +85,7 @@ class StoryViewSet(
     viewsets.GenericViewSet,
 ):
     lookup_field = "slug"
-    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    lookup_value_regex = SLUG_PATTERN
     permission_classes = [ReadOnlyOrModerator]
     filter_backends = [DjangoFilterBackend, StorySearchBackend]
     filterset_class = StoryFilterSet
@@ -133,7 +134,7 @@ class StoryViewSet(
 
 class ComponentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
-    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    lookup_value_regex = SLUG_PATTERN
     serializer_class = ComponentSerializer
     filter_backends = [DjangoFilterBackend, NameSearchBackend]
     filterset_class = ComponentFilterSet
@@ -151,7 +152,7 @@ class ComponentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class MitigationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
-    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    lookup_value_regex = SLUG_PATTERN
     filter_backends = [DjangoFilterBackend, NameSearchBackend]
     filterset_class = MitigationFilterSet
     search_fields = ("slug", "title", "body")
@@ -178,7 +179,7 @@ class OrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Organizations with at least one published story."""
 
     lookup_field = "slug"
-    lookup_value_regex = "[a-z0-9]+(?:-[a-z0-9]+)*"
+    lookup_value_regex = SLUG_PATTERN
     serializer_class = OrganizationSerializer
     filter_backends = [NameSearchBackend]
     search_fields = ("name",)

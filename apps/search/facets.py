@@ -35,6 +35,21 @@ class Facet:
     values: list[FacetValue]
 
 
+def with_params(params: QueryDict, **changes: str | list[str] | None) -> str:
+    """The query string with parameters set (a list sets several values; None removes
+    the parameter), always back on the first page."""
+    updated = params.copy()
+    updated.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            updated.pop(name, None)
+        elif isinstance(value, list):
+            updated.setlist(name, value)
+        else:
+            updated[name] = value
+    return f"?{updated.urlencode()}"
+
+
 def toggle_url(params: QueryDict, name: str, value: str) -> str:
     """The query string with `value` added to or removed from parameter `name`."""
     updated = params.copy()
@@ -140,12 +155,7 @@ def _year_facet(params: QueryDict, rows: list[tuple[int, int]]) -> Facet:
     values = []
     for year, count in rows:
         selected = current == (str(year), str(year))
-        updated = params.copy()
-        updated.pop("page", None)
-        for name in ("year_from", "year_to"):
-            if selected:
-                updated.pop(name, None)
-            else:
-                updated[name] = str(year)
-        values.append(FacetValue(str(year), str(year), count, selected, f"?{updated.urlencode()}"))
+        bound = None if selected else str(year)
+        url = with_params(params, year_from=bound, year_to=bound)
+        values.append(FacetValue(str(year), str(year), count, selected, url))
     return Facet("year", "Year", values)

@@ -18,7 +18,7 @@ from apps.catalog.models import (
 )
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
-from apps.search.facets import Facet, story_facets
+from apps.search.facets import Facet, story_facets, with_params
 
 
 def _component_map() -> list[ComponentArea]:
@@ -75,21 +75,13 @@ class StoryListView(TemplateView):
             chips=_chips(params, facets),
             snippets=snippets(browse.query, page_ids) if browse.searching else {},
             sorts=[
-                (key, label, _with(params, sort=key), key == browse.sort)
+                (key, label, with_params(params, sort=key), key == browse.sort)
                 for key, label in SORTS.items()
                 if key != "relevance" or browse.searching
             ],
             feed_query=params.urlencode(),
         )
         return context
-
-
-def _with(params: QueryDict, **changes: str) -> str:
-    updated = params.copy()
-    updated.pop("page", None)
-    for name, value in changes.items():
-        updated[name] = value
-    return f"?{updated.urlencode()}"
 
 
 def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]:
@@ -101,9 +93,9 @@ def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]
         for value in params.getlist(name):
             if not value:
                 continue
-            remaining = params.copy()
-            remaining.setlist(name, [v for v in params.getlist(name) if v != value])
-            remaining.pop("page", None)
+            remaining = with_params(
+                params, **{name: [v for v in params.getlist(name) if v != value]}
+            )
             if name == "q":
                 label = "Search"
             else:
@@ -112,7 +104,7 @@ def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]
                 (
                     label,
                     labels.get((name, value), value),
-                    f"?{remaining.urlencode()}",
+                    remaining,
                 )
             )
     return chips
