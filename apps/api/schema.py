@@ -33,6 +33,7 @@ DESCRIPTIONS = {
     "409": "Conflicts with the current state of the resource.",
     "412": "If-Match does not match the current ETag: someone changed it meanwhile.",
     "428": "If-Match is required for this change.",
+    "414": "The request line (URL and query) is longer than the server accepts (4 KiB).",
     "429": "Too many requests; `retry_after` and the Retry-After header say when to retry.",
 }
 READ = ("400", "401", "403", "404", "405", "429")
@@ -93,6 +94,8 @@ def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if method == "get":
                 responses.setdefault("304", {"description": DESCRIPTIONS["304"]})
+            # Answered by the HTTP server in front of Django, in its own format.
+            responses.setdefault("414", {"description": DESCRIPTIONS["414"]})
             for code in codes:
                 responses.setdefault(
                     code,
