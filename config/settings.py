@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.search",
     "apps.api",
     "apps.linkcheck",
+    "apps.submissions",
     "apps.web",
 ]
 
@@ -221,7 +222,37 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "apps.linkcheck.tasks.sweep_outbox", "schedule": 60},
 }
 
+# Submissions and moderation ----------------------------------------------------
+# Rate limits are kept in the cache: set CACHE_URL=redis://... so every web process
+# shares one count.
+SUBMISSION_RATE_PER_IP = _rate("SUBMISSION_RATE_PER_IP", "5/hour")
+SUBMISSION_RATE_PER_USER = _rate("SUBMISSION_RATE_PER_USER", "20/hour")
+# Previews and duplicate checks run while someone types; this caps them per address.
+SUBMISSION_HELPER_RATE = _rate("SUBMISSION_HELPER_RATE", "120/min")
+# A form sent sooner than this after it was shown is flagged as likely automated.
+SUBMISSION_MIN_SECONDS = env_int("SUBMISSION_MIN_SECONDS", 5, minimum=0, maximum=3600)
+
+# Email (notifications to submitters who leave an address) ------------------------
+EMAIL_BACKEND = env_choice(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    (
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+    ),
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stories@localhost")
+
 # Auth -----------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "submissions:queue"
+LOGOUT_REDIRECT_URL = "web:home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

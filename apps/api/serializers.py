@@ -18,8 +18,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import render_markdown
-
-MAX_SUMMARY = 20_000
+from apps.catalog.storyfiles.parsing import MAX_SUMMARY
 
 
 class SourceSerializer(serializers.ModelSerializer[Source]):

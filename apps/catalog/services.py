@@ -21,6 +21,7 @@ from apps.catalog.models import (
     Source,
     Story,
     StoryMitigation,
+    StoryOrigin,
     StoryUpstreamIssue,
     UpstreamIssue,
 )
@@ -46,13 +47,16 @@ class ImportReport:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     without_file: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
 
     def count(self, kind: str, outcome: str) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += 1
 
     @property
     def changed(self) -> bool:
-        return bool(self.pruned) or any(c["created"] or c["updated"] for c in self.counts.values())
+        return bool(self.pruned or self.adopted) or any(
+            c["created"] or c["updated"] for c in self.counts.values()
+        )
 
 
 def _upsert(
@@ -178,7 +182,11 @@ def _upstream_issue(
 
 
 def _check_conflicts(
-    catalogue: Catalogue, existing: dict[str, Story], file_slugs: set[str], prune: bool
+    catalogue: Catalogue,
+    existing: dict[str, Story],
+    file_slugs: set[str],
+    prune: bool,
+    orders: dict[str, dict[str, int]],
 ) -> list[Problem]:
     problems = []
     owners = {
@@ -190,9 +198,18 @@ def _check_conflicts(
     for record in catalogue.stories:
         display = str(record.path or record.slug)
         story = existing.get(record.slug)
-        if story is not None and story.origin == Story.Origin.WEB:
+        if (
+            story is not None
+            and story.origin == Story.Origin.WEB
+            and record_from_story(story, **orders) != record
+        ):
             problems.append(
-                Problem(display, "file name", f"slug {record.slug!r} belongs to a web story")
+                Problem(
+                    display,
+                    "file name",
+                    f"slug {record.slug!r} belongs to a web story with different content; "
+                    f"write it out with `export_stories --slug {record.slug}` and edit that",
+                )
             )
         for index, source in enumerate(record.sources):
             owner = owners.get(canonicalize_url(source.url))
@@ -221,8 +238,34 @@ class _Lookups:
     mitigations: dict[str, Mitigation]
     upstream: dict[tuple[str, str, str, int], UpstreamIssue]
 
+    @classmethod
+    def load(
+        cls,
+        *,
+        components: dict[str, Component] | None = None,
+        mitigations: dict[str, Mitigation] | None = None,
+    ) -> "_Lookups":
+        return cls(
+            organizations={o.name: o for o in Organization.objects.all()},
+            components=components or {c.slug: c for c in Component.objects.all()},
+            platforms={p.slug: p for p in Platform.objects.all()},
+            impacts={i.slug: i for i in ImpactKind.objects.all()},
+            mitigations=mitigations or {m.slug: m for m in Mitigation.objects.all()},
+            upstream={
+                (u.tracker, u.owner.lower(), u.repo.lower(), u.number): u
+                for u in UpstreamIssue.objects.all()
+            },
+        )
 
-def _write_story(story: Story | None, record: StoryRecord, lookups: _Lookups) -> Story:
+
+def _write_story(
+    story: Story | None,
+    record: StoryRecord,
+    lookups: _Lookups,
+    *,
+    origin: str = StoryOrigin.FILE,
+    bump_version: bool = True,
+) -> Story:
     fields = {
         "title": record.title,
         "organization": _organization(record.organization, lookups.organizations),
@@ -233,12 +276,13 @@ def _write_story(story: Story | None, record: StoryRecord, lookups: _Lookups) ->
     }
     if story is None:
         story = Story.objects.create(
-            slug=record.slug, status=Story.Status.PUBLISHED, origin=Story.Origin.FILE, **fields
+            slug=record.slug, status=Story.Status.PUBLISHED, origin=origin, **fields
         )
     else:
         for name, value in fields.items():
             setattr(story, name, value)
-        story.version += 1
+        if bump_version:
+            story.version += 1
         story.save()
         story.upstream_links.all().delete()
         story.mitigation_links.all().delete()
@@ -305,7 +349,7 @@ def catalogue_import(
     }
     existing = {story.slug: story for story in Story.objects.for_detail()}
     file_slugs = {record.slug for record in catalogue.stories}
-    conflicts = _check_conflicts(catalogue, existing, file_slugs, prune)
+    conflicts = _check_conflicts(catalogue, existing, file_slugs, prune, orders)
     if conflicts:
         raise ImportRefused(conflicts)
 
@@ -320,6 +364,16 @@ def catalogue_import(
     else:
         report.without_file = orphans
 
+    # A web story whose exported file was committed unchanged becomes a file story.
+    adopted = [
+        slug
+        for slug in file_slugs
+        if slug in existing and existing[slug].origin == Story.Origin.WEB
+    ]
+    if adopted:
+        Story.objects.filter(slug__in=adopted).update(origin=Story.Origin.FILE)
+        report.adopted = sorted(adopted)
+
     changed = []
     for record in catalogue.stories:
         story = existing.get(record.slug)
@@ -330,17 +384,7 @@ def catalogue_import(
     # Free every source URL that is about to move before any story is written.
     Source.objects.filter(story__in=[story for story, _ in changed if story]).delete()
 
-    lookups = _Lookups(
-        organizations={o.name: o for o in Organization.objects.all()},
-        components=components,
-        platforms={p.slug: p for p in Platform.objects.all()},
-        impacts={i.slug: i for i in ImpactKind.objects.all()},
-        mitigations=mitigations,
-        upstream={
-            (u.tracker, u.owner.lower(), u.repo.lower(), u.number): u
-            for u in UpstreamIssue.objects.all()
-        },
-    )
+    lookups = _Lookups.load(components=components, mitigations=mitigations)
     by_record = {id(record): story for story, record in changed}
     written = []
     for record in progress([record for _, record in changed]):
@@ -422,3 +466,100 @@ def story_update(
     index_stories([story.pk])
     story.refresh_from_db()
     return story
+
+
+class DatabaseTerms:
+    """Known component, platform and impact slugs in taxonomy order, read from the database.
+
+    Web submissions are checked against what the running site knows, with the same
+    rules as story files.
+    """
+
+    def __init__(self) -> None:
+        self._orders: dict[str, dict[str, int]] = {}
+
+    def _order(self, model: type[models.Model]) -> dict[str, int]:
+        key = model.__name__
+        if key not in self._orders:
+            slugs = model._default_manager.order_by(*(model._meta.ordering or ["pk"])).values_list(
+                "slug", flat=True
+            )
+            self._orders[key] = {slug: index for index, slug in enumerate(slugs)}
+        return self._orders[key]
+
+    def component_order(self) -> dict[str, int]:
+        return self._order(Component)
+
+    def platform_order(self) -> dict[str, int]:
+        return self._order(Platform)
+
+    def impact_order(self) -> dict[str, int]:
+        return self._order(ImpactKind)
+
+    def mitigation_slugs(self) -> set[str]:
+        return set(Mitigation.objects.values_list("slug", flat=True))
+
+    def orders(self) -> dict[str, dict[str, int]]:
+        return {
+            "component_order": self.component_order(),
+            "platform_order": self.platform_order(),
+            "impact_order": self.impact_order(),
+        }
+
+
+class SourceTaken(Exception):
+    """A source URL already belongs to another story."""
+
+    def __init__(self, url: str, story: Story) -> None:
+        super().__init__(f"{url} is already a source of the story {story.slug!r}")
+        self.url = url
+        self.story = story
+
+
+def unique_story_slug(record: StoryRecord) -> str:
+    """`<year>-<organization>-<title>` in story-file form, made unique with a number."""
+    base = slugify(f"{record.date.year} {record.organization} {record.title}")[:120].strip("-")
+    slug, suffix = base, 2
+    while Story.objects.filter(slug=slug).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
+
+
+@transaction.atomic
+def story_write(
+    *, record: StoryRecord, story: Story | None = None, expected_version: int | None = None
+) -> Story:
+    """Create a published web story from a record, or replace a story's content with one.
+
+    Replacing checks `expected_version` in the same UPDATE that raises the version, so of
+    two concurrent writers exactly one succeeds (the other gets StoryVersionConflict).
+    Raises SourceTaken when a source URL belongs to another story. The search index is
+    updated and first link checks are enqueued.
+    """
+    canonical = [canonicalize_url(source.url) for source in record.sources]
+    taken = (
+        Source.objects.filter(canonical_url__in=canonical)
+        .exclude(story=story)
+        .select_related("story")
+        .first()
+    )
+    if taken is not None:
+        raise SourceTaken(taken.url, taken.story)
+    if story is not None:
+        if expected_version is None:
+            raise ValueError("replacing a story needs expected_version")
+        claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
+            version=models.F("version") + 1, updated_at=timezone.now()
+        )
+        if not claimed:
+            raise StoryVersionConflict(story.slug)
+        story.refresh_from_db()
+        # The database now differs from any story file: imports keep it until it is exported.
+        story.origin = StoryOrigin.WEB
+        story.sources.all().delete()
+    written = _write_story(
+        story, record, _Lookups.load(), origin=StoryOrigin.WEB, bump_version=False
+    )
+    index_stories([written.pk])
+    _enqueue_first_checks([written.pk])
+    return written

@@ -4,9 +4,9 @@ import calendar
 import datetime
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -37,6 +37,8 @@ MAX_TITLE = 300
 MAX_ORGANIZATION = 200
 MAX_NOTE = 500
 MAX_SLUG = 200
+MAX_SUMMARY = 20_000
+MAX_SOURCES = 10
 EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
 
 
@@ -114,7 +116,7 @@ def _period_end(date: datetime.date, precision: str) -> datetime.date:
 
 
 @dataclass
-class _Checker:
+class Checker:
     """Collects problems for one file."""
 
     display: str
@@ -193,15 +195,23 @@ class _Checker:
         return value.strip(), note
 
 
+class TermOrders(Protocol):
+    """Where known slugs come from: the taxonomy files, or the database for web submissions."""
+
+    def component_order(self) -> dict[str, int]: ...
+    def platform_order(self) -> dict[str, int]: ...
+    def impact_order(self) -> dict[str, int]: ...
+
+
 def story_from_file(
     path: Path,
     *,
-    taxonomy: Taxonomy,
+    taxonomy: TermOrders,
     mitigation_slugs: Iterable[str],
     display: str | None = None,
     today: datetime.date | None = None,
 ) -> tuple[StoryRecord | None, list[Problem]]:
-    check = _Checker(display or str(path))
+    check = Checker(display or str(path))
     name_match = STORY_FILE_RE.match(path.name)
     if not name_match:
         check.problem(
@@ -217,10 +227,41 @@ def story_from_file(
     except OSError as exc:
         check.problem("file", f"cannot be read ({exc.strerror})")
         return None, check.problems
-
     for key in sorted(set(map(str, meta)) - STORY_FIELDS):
         check.problem(key, f"unknown field (allowed: {', '.join(sorted(STORY_FIELDS))})")
+    record = story_from_meta(
+        meta,
+        body,
+        slug=path.stem,
+        check=check,
+        taxonomy=taxonomy,
+        mitigation_slugs=mitigation_slugs,
+        today=today,
+    )
+    if record is not None and name_match and int(name_match["year"]) != record.date.year:
+        check.problem(
+            "file name", f"starts with {name_match['year']} but the date is in {record.date.year}"
+        )
+    if check.problems:
+        return None, check.problems
+    return replace(record, path=path) if record else None, []
 
+
+def story_from_meta(
+    meta: dict[str, Any],
+    body: str,
+    *,
+    slug: str,
+    check: Checker,
+    taxonomy: TermOrders,
+    mitigation_slugs: Iterable[str],
+    today: datetime.date | None = None,
+) -> StoryRecord | None:
+    """The record for front matter and a Markdown body, or None with problems in `check`.
+
+    Story files and web submissions are checked by this one function.
+    """
+    problems_before = len(check.problems)
     title = check.text(meta, "title", required=True, limit=MAX_TITLE)
     organization = check.text(meta, "organization", required=True, limit=MAX_ORGANIZATION)
 
@@ -237,11 +278,6 @@ def story_from_file(
                 check.problem("date", f"{date.year} is before Kubernetes existed")
             elif date > (today or datetime.date.today()):
                 check.problem("date", "is in the future")
-            if name_match and int(name_match["year"]) != date.year:
-                check.problem(
-                    "file name",
-                    f"starts with {name_match['year']} but the date is in {date.year}",
-                )
 
     sources: list[SourceRecord] = []
     if not meta.get("sources"):
@@ -259,6 +295,9 @@ def story_from_file(
         except InvalidURL as exc:
             check.problem(f"{where}.url", f"{url!r} {exc}")
             continue
+        if any(canonicalize_url(s.url) == canonicalize_url(url) for s in sources):
+            check.problem(f"{where}.url", f"{url} is listed twice")
+            continue
         kind = item.get("kind")
         if kind not in SOURCE_KINDS:
             check.problem(f"{where}.kind", f"{kind!r} is not one of: {', '.join(SOURCE_KINDS)}")
@@ -267,7 +306,10 @@ def story_from_file(
         if not isinstance(source_title, str):
             check.problem(f"{where}.title", "expected text")
             source_title = ""
-        sources.append(SourceRecord(url=url, kind=kind, title=" ".join(source_title.split())))
+        source_title = " ".join(source_title.split())
+        if len(source_title) > MAX_TITLE:
+            check.problem(f"{where}.title", f"is longer than {MAX_TITLE} characters")
+        sources.append(SourceRecord(url=url, kind=kind, title=source_title))
 
     components = check.slug_list(
         meta, "components", taxonomy.component_order(), what="component", required=True
@@ -314,11 +356,13 @@ def story_from_file(
     summary = body.strip()
     if not summary:
         check.problem("summary", "the Markdown body after the front matter is empty")
+    elif len(summary) > MAX_SUMMARY:
+        check.problem("summary", f"is longer than {MAX_SUMMARY} characters")
 
-    if check.problems:
-        return None, check.problems
-    record = StoryRecord(
-        slug=path.stem,
+    if len(check.problems) > problems_before:
+        return None
+    return StoryRecord(
+        slug=slug,
         title=title,
         organization=organization,
         date=date,
@@ -331,15 +375,13 @@ def story_from_file(
         mitigations=tuple(mitigations),
         verified=str(verified),
         summary=summary,
-        path=path,
     )
-    return record, []
 
 
 def mitigation_from_file(
     path: Path, *, taxonomy: Taxonomy, display: str | None = None
 ) -> tuple[MitigationRecord | None, list[Problem]]:
-    check = _Checker(display or str(path))
+    check = Checker(display or str(path))
     if not SLUG_RE.match(path.stem):
         check.problem("file name", "must be <slug>.md in lowercase letters, digits and -")
     try:

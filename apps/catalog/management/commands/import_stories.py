@@ -51,6 +51,10 @@ class Command(BaseCommand):
             )
         if report.pruned:
             self.stdout.write(f"stories deleted (file removed): {', '.join(report.pruned)}")
+        if report.adopted:
+            self.stdout.write(
+                f"web stories now kept as files (their file matches): {', '.join(report.adopted)}"
+            )
         if report.without_file:
             self.stdout.write(
                 self.style.WARNING(

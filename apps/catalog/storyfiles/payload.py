@@ -1,0 +1,95 @@
+"""The JSON form of a story (API bodies, web submissions): front-matter keys plus summary."""
+
+import datetime
+from typing import Any
+
+from apps.catalog.storyfiles.parsing import Checker, TermOrders, story_from_meta
+from apps.catalog.storyfiles.records import Problem, StoryRecord
+
+LIST_LIMITS = {"sources": 10, "upstream": 20, "mitigations": 20}
+
+# Keys a submitter may send; `verified` is the moderator's call, made on approval.
+PAYLOAD_FIELDS = (
+    "title", "organization", "date", "sources", "components", "platforms", "impact",
+    "upstream", "mitigations", "summary",
+)  # fmt: skip
+
+
+def date_text(record: StoryRecord) -> str:
+    if record.date_precision == "year":
+        return f"{record.date:%Y}"
+    if record.date_precision == "month":
+        return f"{record.date:%Y-%m}"
+    return record.date.isoformat()
+
+
+def record_to_payload(record: StoryRecord) -> dict[str, Any]:
+    """A record as JSON-ready data with the story-file keys."""
+    return {
+        "title": record.title,
+        "organization": record.organization,
+        "date": date_text(record),
+        "sources": [{"url": s.url, "kind": s.kind, "title": s.title} for s in record.sources],
+        "components": list(record.components),
+        "platforms": list(record.platforms),
+        "impact": list(record.impacts),
+        "upstream": [{"url": u.url, "note": u.note} for u in record.upstream],
+        "mitigations": [{"slug": m.slug, "note": m.note} for m in record.mitigations],
+        "summary": record.summary,
+    }
+
+
+def record_from_payload(
+    payload: Any,
+    *,
+    slug: str,
+    verified: str,
+    taxonomy: TermOrders,
+    mitigation_slugs: set[str],
+    today: datetime.date | None = None,
+) -> tuple[StoryRecord | None, list[Problem]]:
+    """Check a JSON story with the story-file rules; problems name the JSON key."""
+    check = Checker("payload")
+    if not isinstance(payload, dict):
+        check.problem("payload", "expected a JSON object with the story-file keys")
+        return None, check.problems
+    for key in sorted(set(map(str, payload)) - set(PAYLOAD_FIELDS)):
+        check.problem(key, f"unknown field (allowed: {', '.join(PAYLOAD_FIELDS)})")
+    for where in _nul_paths(payload, ""):
+        check.problem(where, "NUL characters are not allowed")
+    for key, limit in LIST_LIMITS.items():
+        value = payload.get(key)
+        if isinstance(value, list) and len(value) > limit:
+            check.problem(key, f"at most {limit} entries are allowed")
+    if check.problems:
+        return None, check.problems
+    summary = payload.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        check.problem("summary", "expected text")
+        summary = ""
+    meta = {key: value for key, value in payload.items() if key != "summary"}
+    meta["verified"] = verified
+    record = story_from_meta(
+        meta,
+        summary or "",
+        slug=slug,
+        check=check,
+        taxonomy=taxonomy,
+        mitigation_slugs=mitigation_slugs,
+        today=today,
+    )
+    if check.problems:
+        return None, check.problems
+    return record, []
+
+
+def _nul_paths(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [where or "payload"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _nul_paths(v, f"{where}.{k}" if where else str(k))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{where}[{i}]")]
+    return []

@@ -1,0 +1,54 @@
+"""Plain-text emails to submitters who left an address."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.submissions.models import AuditAction, AuditEntry, Notification
+
+SUBJECTS = {
+    AuditAction.SUBMITTED: "We received your submission",
+    AuditAction.REVISED: "We received your revised submission",
+    AuditAction.APPROVED: "Your submission was approved",
+    AuditAction.REJECTED: "Your submission was not accepted",
+    AuditAction.CHANGES_REQUESTED: "Changes requested on your submission",
+}
+
+
+def send_notification(entry_id: int) -> bool:
+    """Send the email for one audit entry unless it was sent before. True when sent."""
+    entry = AuditEntry.objects.select_related("submission").filter(pk=entry_id).first()
+    if entry is None or entry.submission is None or not entry.submission.email:
+        return False
+    subject = SUBJECTS.get(AuditAction(entry.action))
+    if subject is None:
+        return False
+    with transaction.atomic():
+        notification, _ = Notification.objects.select_for_update().get_or_create(entry=entry)
+        if notification.sent_at is not None:
+            return False
+        submission = entry.submission
+        lines = [
+            f"{subject}: “{submission.title}”.",
+            "",
+            f"Status: {submission.get_status_display()}",
+        ]
+        if entry.message:
+            lines += ["", "Message from the moderators:", entry.message]
+        lines += [
+            "",
+            "Follow it (and revise it when changes are requested) at this private address:",
+            f"{settings.SITE_URL}{submission.get_tracking_url()}",
+            "",
+            "Keep this address to yourself: anyone with it can see and revise the submission.",
+        ]
+        send_mail(
+            f"[Kubernetes Failure Stories] {subject}",
+            "\n".join(lines),
+            settings.DEFAULT_FROM_EMAIL,
+            [submission.email],
+        )
+        notification.sent_at = timezone.now()
+        notification.save(update_fields=["sent_at"])
+    return True

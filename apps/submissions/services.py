@@ -1,0 +1,439 @@
+"""The submission workflow: submit, revise, approve, reject, request changes, retract.
+
+Every state change is one conditional UPDATE on the row's version, so of two moderators
+acting at once exactly one succeeds and the other gets SubmissionConflict. Each change
+appends to the audit log in the same transaction; emails go out after commit.
+"""
+
+import datetime
+from dataclasses import replace
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.catalog.links import canonicalize_url
+from apps.catalog.models import Component, ImpactKind, Platform, Story, StoryStatus
+from apps.catalog.services import (
+    DatabaseTerms,
+    SourceTaken,
+    StoryVersionConflict,
+    story_update,
+    story_write,
+    unique_story_slug,
+)
+from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_from_payload, record_to_payload
+from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.submissions import audit
+from apps.submissions.models import (
+    AuditAction,
+    AuditEntry,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+    SubmissionURL,
+)
+
+PAYLOAD_SLUG = "submission"
+MAX_NOTE = 2000
+MAX_MESSAGE = 5000
+
+
+class SubmissionInvalid(Exception):
+    """The proposed story breaks the story-file rules; `problems` name the fields."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+    def by_field(self) -> dict[str, list[str]]:
+        fields: dict[str, list[str]] = {}
+        for problem in self.problems:
+            fields.setdefault(problem.field, []).append(problem.message)
+        return fields
+
+
+class SubmissionConflict(Exception):
+    """The submission (or its story) changed since the caller read it."""
+
+    def __init__(self, message: str, *, submission: Submission | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.submission = submission
+
+
+def check_payload(
+    payload: Any, *, verified: str = "source", today: datetime.date | None = None
+) -> StoryRecord:
+    """The record for a JSON story, checked with the story-file rules against the database."""
+    terms = DatabaseTerms()
+    record, problems = record_from_payload(
+        payload,
+        slug=PAYLOAD_SLUG,
+        verified=verified,
+        taxonomy=terms,
+        mitigation_slugs=terms.mitigation_slugs(),
+        today=today,
+    )
+    if record is None:
+        raise SubmissionInvalid(problems)
+    return record
+
+
+def _limit(text: str, limit: int, name: str) -> str:
+    text = text.strip()
+    if len(text) > limit:
+        raise SubmissionInvalid([Problem("submission", name, f"is longer than {limit} characters")])
+    if "\x00" in text:
+        raise SubmissionInvalid([Problem("submission", name, "NUL characters are not allowed")])
+    return text
+
+
+def _save_urls(submission: Submission, record: StoryRecord) -> None:
+    submission.urls.all().delete()
+    SubmissionURL.objects.bulk_create(
+        SubmissionURL(submission=submission, canonical_url=canonicalize_url(source.url))
+        for source in record.sources
+    )
+
+
+def _notify(entry: AuditEntry, submission: Submission) -> None:
+    if submission.email:
+        from apps.linkcheck.outbox import enqueue
+        from apps.submissions.tasks import notify_submitter
+
+        enqueue(notify_submitter, entry.pk)
+
+
+def _submitter_name(submitter: Any, email: str) -> str:
+    if submitter is not None and submitter.is_authenticated:
+        return str(submitter.get_username())
+    return "submitter (with email)" if email else "anonymous submitter"
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    payload: Any,
+    story: Story | None = None,
+    kind: str | None = None,
+    note: str = "",
+    email: str = "",
+    submitter: Any = None,
+    client_key: str = "",
+    flags: list[str] | tuple[str, ...] = (),
+) -> Submission:
+    """Store a proposed story, or a proposed change to the published `story`.
+
+    Raises SubmissionInvalid, writing nothing, when the payload breaks the story-file rules.
+    """
+    record = check_payload(payload)
+    note = _limit(note, MAX_NOTE, "note")
+    base = None
+    if story is not None:
+        if story.status != StoryStatus.PUBLISHED:
+            raise SubmissionInvalid([Problem("submission", "story", "is not a published story")])
+        base = audit.story_snapshot(story)
+    submission = Submission.objects.create(
+        kind=kind or (SubmissionKind.EDIT if story is not None else SubmissionKind.NEW),
+        story=story,
+        payload=record_to_payload(record),
+        base=base,
+        base_version=story.version if story is not None else None,
+        note=note,
+        email=email.strip(),
+        submitter=submitter if submitter is not None and submitter.is_authenticated else None,
+        client_key=client_key,
+        flags=list(flags),
+    )
+    _save_urls(submission, record)
+    entry = audit.record(
+        action=AuditAction.SUBMITTED,
+        actor=submitter,
+        actor_name=_submitter_name(submitter, email),
+        submission=submission,
+        story=story,
+        message=note,
+        after=submission.payload,
+    )
+    _notify(entry, submission)
+    return submission
+
+
+def additional_source_payload(story: Story, source: dict[str, str]) -> dict[str, Any]:
+    """The story's current JSON form with one more source at the end."""
+    current = audit.story_snapshot(story)
+    payload = {key: current[key] for key in PAYLOAD_FIELDS}
+    payload["sources"] = [*payload["sources"], source]
+    return payload
+
+
+def _transition(
+    submission: Submission,
+    *,
+    expected_version: int,
+    allowed_from: tuple[str, ...],
+    action: str,
+    **fields: Any,
+) -> None:
+    """Move the submission to a new state if it is still at `expected_version`."""
+    claimed = Submission.objects.filter(
+        pk=submission.pk, version=expected_version, status__in=allowed_from
+    ).update(version=models.F("version") + 1, updated_at=timezone.now(), **fields)
+    if claimed:
+        submission.refresh_from_db()
+        return
+    current = Submission.objects.select_related("decided_by").get(pk=submission.pk)
+    if current.version != expected_version:
+        last = current.audit_entries.order_by("-at", "-pk").first()
+        who = (
+            f" ({last.get_action_display().lower()} by {last.actor_name} at {last.at:%H:%M:%S})"
+            if last is not None
+            else ""
+        )
+        raise SubmissionConflict(
+            "Someone else changed this submission since you opened it"
+            + who
+            + f"; it is now “{current.get_status_display()}”. Reload it before you {action}.",
+            submission=current,
+        )
+    raise SubmissionConflict(
+        f"A submission that is “{current.get_status_display()}” cannot be {action}.",
+        submission=current,
+    )
+
+
+@transaction.atomic
+def submission_revise(
+    *, submission: Submission, payload: Any, expected_version: int, note: str = ""
+) -> Submission:
+    """The submitter's new version after a moderator asked for changes; back to the queue."""
+    record = check_payload(payload)
+    note = _limit(note, MAX_NOTE, "note")
+    before = submission.payload
+    _transition(
+        submission,
+        expected_version=expected_version,
+        allowed_from=(SubmissionStatus.CHANGES_REQUESTED,),
+        action="revised",
+        status=SubmissionStatus.PENDING,
+        payload=record_to_payload(record),
+        note=note,
+        revision=models.F("revision") + 1,
+    )
+    _save_urls(submission, record)
+    entry = audit.record(
+        action=AuditAction.REVISED,
+        actor=submission.submitter,
+        actor_name=_submitter_name(submission.submitter, submission.email),
+        submission=submission,
+        story=submission.story,
+        message=note,
+        before=before,
+        after=submission.payload,
+    )
+    _notify(entry, submission)
+    return submission
+
+
+@transaction.atomic
+def submission_approve(
+    *,
+    submission: Submission,
+    moderator: Any,
+    expected_version: int,
+    expected_story_version: int | None = None,
+    verified: str | None = None,
+    message: str = "",
+) -> Story:
+    """Publish the submission: create the story, or apply the edit to its story.
+
+    For an edit, `expected_story_version` is the story version the moderator's diff was
+    made against (default: the version the edit was proposed on).
+    """
+    message = _limit(message, MAX_MESSAGE, "message")
+    _transition(
+        submission,
+        expected_version=expected_version,
+        allowed_from=(SubmissionStatus.PENDING,),
+        action="approved",
+        status=SubmissionStatus.APPROVED,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        moderator_message=message,
+    )
+    story = submission.story
+    if submission.kind == SubmissionKind.NEW:
+        record = check_payload(submission.payload, verified=verified or "source")
+        record = replace(record, slug=unique_story_slug(record))
+        before = None
+    else:
+        if story is None:
+            raise SubmissionConflict("The story this edit was for no longer exists.")
+        before = audit.story_snapshot(story)
+        record = check_payload(submission.payload, verified=verified or story.verification)
+        record = replace(record, slug=story.slug)
+    try:
+        story = story_write(
+            record=record,
+            story=story if submission.kind != SubmissionKind.NEW else None,
+            expected_version=(
+                expected_story_version
+                if expected_story_version is not None
+                else submission.base_version
+            ),
+        )
+    except SourceTaken as exc:
+        raise SubmissionInvalid(
+            [
+                Problem(
+                    "submission",
+                    "sources",
+                    f"{exc.url} is already a source of “{exc.story.title}”; "
+                    "send it as an additional source for that story instead",
+                )
+            ]
+        ) from None
+    except StoryVersionConflict:
+        raise SubmissionConflict(
+            "The story changed since the diff you reviewed; reload it and review again.",
+            submission=submission,
+        ) from None
+    if submission.kind == SubmissionKind.NEW:
+        Submission.objects.filter(pk=submission.pk).update(story=story)
+        submission.story = story
+    submission.urls.all().delete()
+    entry = audit.record(
+        action=AuditAction.APPROVED,
+        actor=moderator,
+        submission=submission,
+        story=story,
+        message=message,
+        before=before,
+        after=audit.story_snapshot(story),
+    )
+    _notify(entry, submission)
+    return story
+
+
+@transaction.atomic
+def submission_reject(
+    *, submission: Submission, moderator: Any, expected_version: int, reason: str
+) -> Submission:
+    reason = _limit(reason, MAX_MESSAGE, "reason")
+    if not reason:
+        raise SubmissionInvalid([Problem("submission", "reason", "say why it is rejected")])
+    _transition(
+        submission,
+        expected_version=expected_version,
+        allowed_from=(SubmissionStatus.PENDING, SubmissionStatus.CHANGES_REQUESTED),
+        action="rejected",
+        status=SubmissionStatus.REJECTED,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        moderator_message=reason,
+    )
+    submission.urls.all().delete()
+    entry = audit.record(
+        action=AuditAction.REJECTED,
+        actor=moderator,
+        submission=submission,
+        story=submission.story,
+        message=reason,
+    )
+    _notify(entry, submission)
+    return submission
+
+
+@transaction.atomic
+def submission_request_changes(
+    *, submission: Submission, moderator: Any, expected_version: int, message: str
+) -> Submission:
+    message = _limit(message, MAX_MESSAGE, "message")
+    if not message:
+        raise SubmissionInvalid([Problem("submission", "message", "say what should change")])
+    _transition(
+        submission,
+        expected_version=expected_version,
+        allowed_from=(SubmissionStatus.PENDING,),
+        action="sent back for changes",
+        status=SubmissionStatus.CHANGES_REQUESTED,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        moderator_message=message,
+    )
+    entry = audit.record(
+        action=AuditAction.CHANGES_REQUESTED,
+        actor=moderator,
+        submission=submission,
+        story=submission.story,
+        message=message,
+    )
+    _notify(entry, submission)
+    return submission
+
+
+@transaction.atomic
+def story_retract(*, story: Story, moderator: Any, expected_version: int, reason: str) -> Story:
+    """Take a published story off the site (it stays in the database and the log)."""
+    reason = _limit(reason, MAX_MESSAGE, "reason")
+    if not reason:
+        raise SubmissionInvalid([Problem("story", "reason", "say why it is retracted")])
+    if story.status != StoryStatus.PUBLISHED:
+        raise SubmissionConflict("Only a published story can be retracted.")
+    before = audit.story_snapshot(story)
+    try:
+        story = story_update(
+            story=story, expected_version=expected_version, status=StoryStatus.RETRACTED
+        )
+    except StoryVersionConflict:
+        raise SubmissionConflict(
+            "The story changed since you opened it; reload it before retracting."
+        ) from None
+    audit.record(
+        action=AuditAction.RETRACTED,
+        actor=moderator,
+        story=story,
+        message=reason,
+        before=before,
+        after=audit.story_snapshot(story),
+    )
+    return story
+
+
+@transaction.atomic
+def story_edit(
+    *,
+    story: Story,
+    editor: Any,
+    expected_version: int,
+    title: str | None = None,
+    summary: str | None = None,
+    status: str | None = None,
+    components: list[Component] | None = None,
+    platforms: list[Platform] | None = None,
+    impacts: list[ImpactKind] | None = None,
+) -> Story:
+    """A moderator's direct change to a story (the API's PUT/PATCH), logged with before/after.
+
+    Raises StoryVersionConflict when the story is no longer at `expected_version`.
+    """
+    before = audit.story_snapshot(story)
+    story = story_update(
+        story=story,
+        expected_version=expected_version,
+        title=title,
+        summary=summary,
+        status=status,
+        components=components,
+        platforms=platforms,
+        impacts=impacts,
+    )
+    audit.record(
+        action=AuditAction.STORY_EDITED,
+        actor=editor,
+        story=story,
+        before=before,
+        after=audit.story_snapshot(story),
+    )
+    return story
