@@ -171,7 +171,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": _rate("API_THROTTLE_ANON", "120/min"),
         "user": _rate("API_THROTTLE_USER", "600/min"),
-        "submissions": _rate("API_THROTTLE_SUBMISSIONS", "10/hour"),
     },
     "EXCEPTION_HANDLER": "apps.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

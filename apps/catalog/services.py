@@ -27,6 +27,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
 from apps.catalog.storyfiles.parsing import Catalogue
+from apps.catalog.storyfiles.payload import record_to_payload
 from apps.catalog.storyfiles.records import Problem, StoryRecord
 from apps.search.indexing import index_stories, unindexed_story_ids
 
@@ -387,10 +388,15 @@ def catalogue_import(
     lookups = _Lookups.load(components=components, mitigations=mitigations)
     by_record = {id(record): story for story, record in changed}
     written = []
+    log = []
     for record in progress([record for _, record in changed]):
         story = by_record[id(record)]
-        written.append(_write_story(story, record, lookups).pk)
+        before = record_to_payload(record_from_story(story, **orders)) if story else None
+        saved = _write_story(story, record, lookups)
+        written.append(saved.pk)
+        log.append((saved, before, record_to_payload(record)))
         report.count("stories", "created" if story is None else "updated")
+    _log_imports(log)
 
     # Names and aliases of components and mitigations are part of every story's text.
     shared_text_changed = any(
@@ -403,6 +409,23 @@ def catalogue_import(
         index_stories([*written, *pruned_ids, *unindexed_story_ids()])
     _enqueue_first_checks(written)
     return report
+
+
+def _log_imports(changes: list[tuple[Story, dict[str, Any] | None, dict[str, Any]]]) -> None:
+    """Append one audit entry per story the import created or changed."""
+    from apps.submissions.models import AuditAction, AuditEntry
+
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            action=AuditAction.STORY_IMPORTED,
+            actor_name="import_stories",
+            story=story,
+            story_slug=story.slug,
+            before=before,
+            after=after,
+        )
+        for story, before, after in changes
+    )
 
 
 def _enqueue_first_checks(story_ids: list[int]) -> None:

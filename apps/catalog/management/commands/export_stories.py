@@ -19,15 +19,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--slug", action="append", default=[], help="Only this story.")
         parser.add_argument(
+            "--web",
+            action="store_true",
+            help="Only stories approved on the web (not yet kept as files).",
+        )
+        parser.add_argument(
             "--out",
             type=Path,
             default=None,
             help="Folder to write into (default: fixtures/stories/).",
         )
 
-    def handle(self, *args: Any, slug: list[str], out: Path | None, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: list[str], web: bool, out: Path | None, **options: Any
+    ) -> None:
         out = out or settings.STORIES_FIXTURES_DIR / "stories"
         stories = Story.objects.public().for_detail().order_by("slug")
+        if web:
+            stories = stories.filter(origin=Story.Origin.WEB)
         if slug:
             stories = stories.filter(slug__in=slug)
             missing = sorted(set(slug) - {s.slug for s in stories})
