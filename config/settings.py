@@ -179,7 +179,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kubernetes Failure Stories API",
     "DESCRIPTION": (
         "Read every published Kubernetes failure story, component, mitigation, organization "
-        "and upstream issue. Moderators edit stories with optimistic concurrency (If-Match)."
+        "and upstream issue. Signed-in users submit stories and edits for review; moderators "
+        "review submissions and edit or retract stories with optimistic concurrency (If-Match)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

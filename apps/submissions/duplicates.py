@@ -40,7 +40,11 @@ def find_duplicates(
     if not wanted:
         return []
     by_canonical = {canonical: url for url, canonical in wanted.items()}
-    sources = Source.objects.filter(canonical_url__in=by_canonical).select_related("story")
+    sources = (
+        Source.objects.filter(canonical_url__in=by_canonical)
+        .select_related("story")
+        .order_by("canonical_url")
+    )
     found = []
     seen = set()
     for source in sources:
