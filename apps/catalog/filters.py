@@ -13,6 +13,7 @@ from apps.catalog.models import (
     Platform,
     SourceKind,
     Story,
+    StoryStatus,
     UpstreamIssue,
     UpstreamKind,
     UpstreamState,
@@ -63,7 +64,8 @@ class StoryFilterSet(django_filters.FilterSet):
     organization = django_filters.ModelMultipleChoiceFilter(
         field_name="organization__slug",
         to_field_name="slug",
-        queryset=Organization.objects.all(),
+        # Only organizations with a published story: others must look like unknown slugs.
+        queryset=Organization.objects.filter(stories__status=StoryStatus.PUBLISHED).distinct(),
         label="Organization",
     )
     year_from = YearFilter(

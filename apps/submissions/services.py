@@ -9,7 +9,7 @@ import datetime
 from dataclasses import replace
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from apps.catalog.links import canonicalize_url
@@ -127,6 +127,8 @@ def submission_create(
 
     Raises SubmissionInvalid, writing nothing, when the payload breaks the story-file rules.
     """
+    if story is None and kind not in (None, SubmissionKind.NEW):
+        raise SubmissionInvalid([Problem("submission", "story", "name the story this changes")])
     record = check_payload(payload)
     note = _limit(note, MAX_NOTE, "note")
     base = None
@@ -194,7 +196,7 @@ def _transition(
         raise SubmissionConflict(
             "Someone else changed this submission since you opened it"
             + who
-            + f"; it is now “{current.get_status_display()}”. Reload it before you {action}.",
+            + f"; it is now “{current.get_status_display()}”. Reload it and try again.",
             submission=current,
         )
     raise SubmissionConflict(
@@ -295,9 +297,15 @@ def submission_approve(
             ]
         ) from None
     except StoryVersionConflict:
+        # Not `submission`: its in-memory state (approved) is rolled back with this error.
         raise SubmissionConflict(
-            "The story changed since the diff you reviewed; reload it and review again.",
-            submission=submission,
+            "The story changed since the diff you reviewed; reload it and review again."
+        ) from None
+    except IntegrityError:
+        # Another approval created the same organization, slug, source or issue meanwhile.
+        raise SubmissionConflict(
+            "Another story was published at the same moment; reload the submission and "
+            "approve it again."
         ) from None
     if submission.kind == SubmissionKind.NEW:
         Submission.objects.filter(pk=submission.pk).update(story=story)

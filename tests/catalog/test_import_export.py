@@ -164,3 +164,105 @@ def test_the_real_catalogue_round_trips_byte_for_byte(settings, tmp_path: Path) 
     for path in sorted((REPO_FIXTURES / "stories").glob("*.md")):
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
     assert "Nothing changed" in run("import_stories")
+
+
+def _approved_web_story(**overrides: object) -> Story:
+    """A story published through the submission workflow, against the imported taxonomy."""
+    from django.contrib.auth.models import User
+
+    from apps.submissions.services import submission_approve, submission_create
+    from tests.submissions.conftest import make_payload
+
+    payload = make_payload(
+        mitigations=[{"slug": "test-mitigation", "note": "Cache locally."}],
+        upstream=[{"url": "https://github.com/coredns/coredns/issues/2", "note": "Memory."}],
+        **overrides,
+    )
+    submission = submission_create(payload=payload)
+    moderator = User.objects.create_user("export-moderator")
+    return submission_approve(submission=submission, moderator=moderator, expected_version=1)
+
+
+def test_an_exported_web_story_is_adopted_by_the_next_import(fixture_tree: FixtureTree) -> None:
+    run("import_stories")
+    story = _approved_web_story()
+    assert story.origin == StoryOrigin.WEB
+    before = Story.objects.values("id", "version", "title", "summary").get(pk=story.pk)
+
+    assert "1 file(s) written" in run("export_stories", "--slug", story.slug)
+    path = fixture_tree.root / "stories" / f"{story.slug}.md"
+    text = path.read_text(encoding="utf-8")
+    assert "title: CoreDNS ran out of memory during a deploy" in text
+    assert "test-mitigation" in text
+    assert "1 story file(s)" in run("validate_stories")
+
+    output = run("import_stories")
+    assert f"web stories now kept as files (their file matches): {story.slug}" in output
+    assert "stories: 0 created, 0 updated, 1 unchanged" in output
+    adopted = Story.objects.get(pk=story.pk)
+    assert adopted.origin == StoryOrigin.FILE
+    # Adoption changes where the story is kept, not the story.
+    assert Story.objects.values("id", "version", "title", "summary").get(pk=story.pk) == before
+
+    again = run("import_stories")
+    assert "Nothing changed" in again
+    assert "web stories now kept" not in again
+    assert Story.objects.get(pk=story.pk).origin == StoryOrigin.FILE
+    # From now on the file rules: a changed file updates the story.
+    path.write_text(text.replace("during a deploy", "during a rollout"), encoding="utf-8")
+    assert "stories: 0 created, 1 updated, 0 unchanged" in run("import_stories")
+    assert Story.objects.get(pk=story.pk).title == "CoreDNS ran out of memory during a rollout"
+
+
+def test_a_web_story_whose_file_differs_is_refused(fixture_tree: FixtureTree) -> None:
+    run("import_stories")
+    story = _approved_web_story()
+    run("export_stories", "--slug", story.slug)
+    path = fixture_tree.root / "stories" / f"{story.slug}.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("during a deploy", "in a stale file"),
+        encoding="utf-8",
+    )
+    before = Story.objects.values().get(pk=story.pk)
+    err = StringIO()
+    with pytest.raises(CommandError, match="Nothing imported"):
+        call_command("import_stories", stdout=StringIO(), stderr=err)
+    assert f"slug '{story.slug}' belongs to a web story with different content" in err.getvalue()
+    assert f"export_stories --slug {story.slug}" in err.getvalue()
+    assert Story.objects.values().get(pk=story.pk) == before
+
+
+def test_a_web_edit_after_adoption_is_not_overwritten_by_the_old_file(
+    fixture_tree: FixtureTree,
+) -> None:
+    from django.contrib.auth.models import User
+
+    from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
+    from apps.submissions.audit import story_snapshot
+    from apps.submissions.services import submission_approve, submission_create
+
+    run("import_stories")
+    story = _approved_web_story()
+    run("export_stories", "--slug", story.slug)
+    run("import_stories")
+    assert Story.objects.get(pk=story.pk).origin == StoryOrigin.FILE
+
+    snapshot = story_snapshot(story)
+    edit = {key: snapshot[key] for key in PAYLOAD_FIELDS} | {"title": "Edited on the site"}
+    submission = submission_create(payload=edit, story=Story.objects.get(pk=story.pk))
+    moderator = User.objects.create_user("editor")
+    submission_approve(submission=submission, moderator=moderator, expected_version=1)
+    edited = Story.objects.get(pk=story.pk)
+    assert (edited.origin, edited.title, edited.version) == (
+        StoryOrigin.WEB,
+        "Edited on the site",
+        2,
+    )
+
+    with pytest.raises(CommandError, match="Nothing imported"):
+        call_command("import_stories", stdout=StringIO(), stderr=StringIO())
+    assert Story.objects.get(pk=story.pk).title == "Edited on the site"
+    # Exporting again brings the file up to date, and the next import adopts it.
+    assert "1 file(s) written" in run("export_stories", "--slug", story.slug)
+    assert "web stories now kept as files" in run("import_stories")
+    assert Story.objects.get(pk=story.pk).origin == StoryOrigin.FILE

@@ -1,0 +1,193 @@
+"""The audit log is append-only: in the model, in the admin and in the database itself."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from apps.catalog.models import Story
+from apps.submissions.models import AppendOnly, AuditAction, AuditEntry, Submission
+from apps.submissions.services import story_retract, submission_approve, submission_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged(payload: dict[str, Any], moderator: User) -> AuditEntry:
+    """A submission approved into a story: two entries, the second with snapshots."""
+    submission = submission_create(payload=payload, note="Please add.")
+    submission_approve(submission=submission, moderator=moderator, expected_version=1)
+    return AuditEntry.objects.get(action=AuditAction.APPROVED)
+
+
+def stored(entry: AuditEntry) -> dict[str, Any]:
+    return AuditEntry.objects.values().get(pk=entry.pk)
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+def test_saving_an_existing_entry_is_refused(logged: AuditEntry) -> None:
+    before = stored(logged)
+    logged.message = "rewritten"
+    with pytest.raises(AppendOnly):
+        logged.save()
+    with pytest.raises(AppendOnly):
+        logged.save(update_fields=["message"])
+    assert stored(logged) == before
+
+
+def test_queryset_update_and_bulk_update_are_refused(logged: AuditEntry) -> None:
+    before = stored(logged)
+    with pytest.raises(AppendOnly):
+        AuditEntry.objects.filter(pk=logged.pk).update(message="rewritten")
+    with pytest.raises(AppendOnly):
+        AuditEntry.objects.update(actor_name="nobody")
+    logged.message = "rewritten"
+    with pytest.raises(AppendOnly), transaction.atomic():
+        AuditEntry.objects.bulk_update([logged], ["message"])
+    assert stored(logged) == before
+
+
+def test_delete_and_queryset_delete_are_refused(logged: AuditEntry) -> None:
+    with pytest.raises(AppendOnly):
+        logged.delete()
+    with pytest.raises(AppendOnly):
+        AuditEntry.objects.filter(pk=logged.pk).delete()
+    with pytest.raises(AppendOnly):
+        AuditEntry.objects.all().delete()
+    assert AuditEntry.objects.count() == 2
+
+
+def test_new_entries_can_still_be_added(logged: AuditEntry) -> None:
+    AuditEntry.objects.create(action=AuditAction.STORY_IMPORTED, actor_name="import")
+    assert AuditEntry.objects.count() == 3
+
+
+# --- the database -------------------------------------------------------------------------
+
+
+def test_the_database_refuses_a_raw_update(logged: AuditEntry) -> None:
+    before = stored(logged)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE submissions_auditentry SET message = %s WHERE id = %s",
+            ["rewritten", logged.pk],
+        )
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE submissions_auditentry SET after = NULL")
+    assert stored(logged) == before
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_a_raw_delete(logged: AuditEntry) -> None:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM submissions_auditentry WHERE id = %s", [logged.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM submissions_auditentry")
+    assert AuditEntry.objects.count() == 2
+
+
+# --- deleting what the log refers to ----------------------------------------------------------
+
+
+def test_deleting_a_story_keeps_its_entries(logged: AuditEntry, moderator: User) -> None:
+    story = Story.objects.get()
+    story = story_retract(story=story, moderator=moderator, expected_version=1, reason="Fake.")
+    slug, story_id = story.slug, story.pk
+    before = {row["id"]: row for row in AuditEntry.objects.values()}
+    Story.objects.filter(pk=story_id).delete()
+    assert not Story.objects.exists()
+    after = {row["id"]: row for row in AuditEntry.objects.values()}
+    assert after == before
+    kept = AuditEntry.objects.filter(story_slug=slug).order_by("pk")
+    assert [e.action for e in kept] == [AuditAction.APPROVED, AuditAction.RETRACTED]
+    assert all(e.story_id == story_id for e in kept)
+    assert kept[1].before["status"] == "published"
+    # The submission lost its link to the story; the log did not.
+    assert Submission.objects.get().story is None
+
+
+def test_deleting_a_user_or_submission_keeps_the_entries(
+    logged: AuditEntry, moderator: User
+) -> None:
+    before = {row["id"]: row for row in AuditEntry.objects.values()}
+    moderator.delete()
+    Submission.objects.all().delete()
+    assert {row["id"]: row for row in AuditEntry.objects.values()} == before
+    assert AuditEntry.objects.get(pk=logged.pk).actor_name == "mona"
+
+
+# --- the admin ----------------------------------------------------------------------------
+
+
+def test_admin_shows_entries_but_never_adds_changes_or_deletes(
+    admin_client: Client, logged: AuditEntry
+) -> None:
+    before = stored(logged)
+    changelist = reverse("admin:submissions_auditentry_changelist")
+    page = admin_client.get(changelist)
+    assert page.status_code == 200
+    assert "mona" in page.content.decode()
+    assert reverse("admin:submissions_auditentry_add") not in page.content.decode()
+
+    change = reverse("admin:submissions_auditentry_change", args=[logged.pk])
+    view = admin_client.get(change)
+    assert view.status_code == 200  # read-only view
+    assert 'name="_save"' not in view.content.decode()
+    assert (
+        admin_client.post(change, {"message": "rewritten", "action": "approved"}).status_code == 403
+    )
+
+    assert admin_client.get(reverse("admin:submissions_auditentry_add")).status_code == 403
+    assert (
+        admin_client.post(
+            reverse("admin:submissions_auditentry_add"),
+            {"action": "approved", "actor_name": "forger"},
+        ).status_code
+        == 403
+    )
+    delete = reverse("admin:submissions_auditentry_delete", args=[logged.pk])
+    assert admin_client.get(delete).status_code == 403
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    admin_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [logged.pk], "post": "yes"},
+    )
+    assert stored(logged) == before
+    assert AuditEntry.objects.count() == 2
+
+
+def test_admin_never_adds_or_deletes_submissions_nor_shows_the_tracking_token(
+    admin_client: Client, logged: AuditEntry
+) -> None:
+    submission = Submission.objects.get()
+    assert admin_client.get(reverse("admin:submissions_submission_add")).status_code == 403
+    delete = reverse("admin:submissions_submission_delete", args=[submission.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    page = admin_client.get(reverse("admin:submissions_submission_change", args=[submission.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert submission.tracking_token not in html
+    # The inline log is shown, read-only.
+    assert "Please add." in html
+    assert Submission.objects.filter(pk=submission.pk).exists()
