@@ -92,3 +92,19 @@ def require_if_match(request: Request, current_etag: str) -> int:
     if version is None:
         raise PreconditionFailed()
     return version
+
+
+def require_version_match(request: Request, current_version: int) -> int:
+    """If-Match for a resource whose ETag leads with the version that guards its writes.
+
+    Any ETag of the current version matches: the representation also shows hints drawn
+    from other resources (a diff against the live story, duplicate URLs), and those may
+    change without making the client's view of this resource stale.
+    No If-Match: 428. Another version: 412.
+    """
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired()
+    if not any(version_from_etag(tag) == current_version for tag in _tags(header)):
+        raise PreconditionFailed()
+    return current_version

@@ -1,7 +1,8 @@
 """Post-processing of the generated OpenAPI document.
 
 - every operation documents the error responses it can give, all in the one error shape;
-- reads are open to anonymous clients (security `{}`), writes are not;
+- reads are open to anonymous clients (security `{}`), writes are not, and neither are
+  reads marked with the `x-authentication-required` extension (e.g. submissions);
 - slug filters list the values that exist, so a client (or a fuzzer) knows what is valid;
 - string parameters may not contain NUL, which the API rejects.
 """
@@ -41,6 +42,8 @@ WRITE = ("400", "401", "403", "404", "405", "409", "412", "428", "429")
 
 
 NO_NUL = "^[^\\u0000]*$"
+# Set on an operation with extend_schema(extensions=...): its reads need an account.
+AUTHENTICATED_READ = "x-authentication-required"
 
 
 def _slug_values() -> dict[str, list[str]]:
@@ -71,6 +74,8 @@ def _constrain_parameters(result: dict[str, Any]) -> None:
 def _open_reads(result: dict[str, Any]) -> None:
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
+            if operation.pop(AUTHENTICATED_READ, False):
+                continue
             security = operation.get("security")
             if method in ("get", "head") and security is not None and {} not in security:
                 security.append({})

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import (
@@ -11,6 +12,7 @@ from apps.catalog.models import (
     Organization,
     Platform,
     Source,
+    SourceKind,
     Story,
     StoryMitigation,
     StoryStatus,
@@ -21,7 +23,19 @@ from apps.catalog.rendering import render_markdown
 from apps.catalog.storyfiles.parsing import MAX_SUMMARY
 
 
+# A named component: sources in stories and in submission bodies share it, and "kind"
+# also names other choice sets in this API.
+@extend_schema_field(
+    {"type": "string", "enum": list(SourceKind.values)}, component_name="SourceKindEnum"
+)
+class SourceKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=SourceKind.choices, **kwargs)
+
+
 class SourceSerializer(serializers.ModelSerializer[Source]):
+    kind = SourceKindField()
+
     class Meta:
         model = Source
         fields = ["url", "kind", "title"]

@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from apps.api import views
+from apps.api import submissions, views
 
 app_name = "api"
 
@@ -18,6 +18,7 @@ router.register("components", views.ComponentViewSet, basename="component")
 router.register("mitigations", views.MitigationViewSet, basename="mitigation")
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("upstream-issues", views.UpstreamIssueViewSet, basename="upstream-issue")
+router.register("submissions", submissions.SubmissionViewSet, basename="submission")
 
 # Redoc injects <style> elements and starts a blob: worker; only its page allows that.
 redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(

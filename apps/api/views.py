@@ -1,4 +1,4 @@
-"""API v1 viewsets. Public data is read-only; moderators may edit stories (If-Match)."""
+"""API v1 viewsets. Public data is read-only; moderators may edit and retract stories (If-Match)."""
 
 from typing import Any
 
@@ -11,19 +11,20 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import (
+    action,
     api_view,
     authentication_classes,
     permission_classes,
     schema,
     throttle_classes,
 )
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import ConditionalGetMixin, representation_etag, require_if_match
-from apps.api.exceptions import PreconditionFailed
+from apps.api.exceptions import Conflict, PreconditionFailed
 from apps.api.filters import NameSearchBackend, StorySearchBackend, check_parameters
 from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
 from apps.api.serializers import (
@@ -36,6 +37,7 @@ from apps.api.serializers import (
     StoryWriteSerializer,
     UpstreamIssueSerializer,
 )
+from apps.api.submission_serializers import StoryRetractSerializer
 from apps.catalog.filters import (
     ComponentFilterSet,
     MitigationFilterSet,
@@ -51,7 +53,13 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.services import StoryVersionConflict, story_update
+from apps.catalog.services import StoryVersionConflict
+from apps.submissions.services import (
+    SubmissionConflict,
+    SubmissionInvalid,
+    story_edit,
+    story_retract,
+)
 
 PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
 SLUG_PATTERN = "[a-z0-9]+(?:-[a-z0-9]+)*"
@@ -104,6 +112,8 @@ class StoryViewSet(
             return StoryListSerializer
         if self.action in ("update", "partial_update"):
             return StoryWriteSerializer
+        if self.action == "retract":
+            return StoryRetractSerializer
         return StoryDetailSerializer
 
     def etag_version(self, data: Any) -> int | None:
@@ -124,9 +134,43 @@ class StoryViewSet(
         if "impact" in values:
             values["impacts"] = values.pop("impact")
         try:
-            story = story_update(story=story, expected_version=expected, **values)
+            story = story_edit(
+                story=story, editor=request.user, expected_version=expected, **values
+            )
         except StoryVersionConflict:
             raise PreconditionFailed() from None
+        return self._current(story)
+
+    @extend_schema(
+        summary="Retract a published story: it leaves the site (moderators; If-Match required)",
+        description="The story stays in the database and in the audit log, with the reason.",
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        request=StoryRetractSerializer,
+        responses={200: StoryDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retract(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        story = self.get_object()
+        expected = require_if_match(request, self._current_etag(story))
+        body = StoryRetractSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            story_retract(
+                story=story,
+                moderator=request.user,
+                expected_version=expected,
+                reason=body.validated_data["reason"],
+            )
+        except SubmissionInvalid as exc:
+            raise ValidationError(exc.by_field()) from None
+        except SubmissionConflict as exc:
+            # Changed since the ETag was checked: the client's copy is stale (412).
+            if not Story.objects.filter(pk=story.pk, version=expected).exists():
+                raise PreconditionFailed() from None
+            raise Conflict(exc.message) from None
+        return self._current(story)
+
+    def _current(self, story: Story) -> Response:
         fresh = Story.objects.for_detail().get(pk=story.pk)
         data = StoryDetailSerializer(fresh, context=self.get_serializer_context()).data
         return Response(data, headers={"ETag": representation_etag(data, version=fresh.version)})

@@ -194,6 +194,7 @@ def test_sitemap_and_robots(client: Client, catalogue: dict[str, Story]) -> None
     assert "hidden-org" not in sitemap
     robots = client.get("/robots.txt").content.decode()
     assert "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots
+    assert "Disallow: /track/" in robots
 
 
 def test_nothing_unpublished_on_any_surface(client: Client, catalogue: dict[str, Story]) -> None:

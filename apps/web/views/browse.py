@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
+from apps.api.permissions import MODERATOR, has_role
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import (
     Component,
@@ -131,6 +132,7 @@ class StoryDetailView(DetailView):
             .select_related("organization")
             .order_by("-shared", "-published_on", "slug")[: self.related_count]
         )
+        context["can_moderate"] = has_role(self.request.user, MODERATOR)
         return context
 
 

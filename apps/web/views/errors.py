@@ -13,7 +13,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    lines = ["User-agent: *", "Disallow: /admin/", f"Sitemap: {settings.SITE_URL}/sitemap.xml"]
+    private = ["/admin/", "/accounts/", "/submit/", "/track/", "/moderation/"]
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in private),
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+    ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
