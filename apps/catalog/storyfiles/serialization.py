@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 
+from apps.catalog.storyfiles.payload import date_text
 from apps.catalog.storyfiles.records import MitigationRecord, StoryRecord
 
 
@@ -18,20 +19,12 @@ def _flow_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_scalar(v) for v in values) + "]"
 
 
-def _date(record: StoryRecord) -> str:
-    if record.date_precision == "year":
-        return f"{record.date:%Y}"
-    if record.date_precision == "month":
-        return f"{record.date:%Y-%m}"
-    return record.date.isoformat()
-
-
 def story_to_text(record: StoryRecord) -> str:
     lines = [
         "---",
         f"title: {_scalar(record.title)}",
         f"organization: {_scalar(record.organization)}",
-        f"date: {_date(record)}",
+        f"date: {date_text(record)}",
         "sources:",
     ]
     for source in record.sources:

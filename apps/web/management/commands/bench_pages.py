@@ -21,6 +21,8 @@ PAGES = [
     "/api/v1/stories/",
     "/api/v1/stories/?q=dns",
     "/api/v1/stories/2019-zalando-total-dns-outage/",
+    "/submit/",
+    "/submit/edit/2019-zalando-total-dns-outage/",
 ]
 
 
