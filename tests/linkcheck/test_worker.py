@@ -3,9 +3,11 @@ processes. The story import enqueues a link check for each new source; with the 
 down the import still succeeds and the outbox sweeper sends the work once it is back."""
 
 import json
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,3 +150,45 @@ def test_broker_down_loses_nothing(
     assert sweep.stdout.strip().splitlines()[-1] == "1", sweep.stderr
     final = wait_for(job_env, url)
     assert final["pending"] == 0
+
+
+SUBMIT = """
+from apps.submissions.services import submission_create
+submission = submission_create(
+    payload={
+        "title": "A submitted story", "organization": "Example Corp", "date": "2021",
+        "sources": [{"url": "https://example.org/submitted", "kind": "blog-post"}],
+        "components": ["dns"], "summary": "What happened.",
+    },
+    email="reader@example.org",
+)
+print(submission.get_tracking_url())
+"""
+
+
+def test_submission_email_goes_out_through_the_worker(
+    worker: subprocess.Popen[str], job_env: dict[str, str]
+) -> None:
+    """The email is enqueued on commit and sent by the worker (console backend: its log)."""
+    assert manage("import_stories", env=job_env).returncode == 0  # the taxonomy
+    result = manage("shell", "-c", SUBMIT, env={**job_env, "CELERY_BROKER_URL": BROKER})
+    assert result.returncode == 0, result.stderr
+    tracking_url = result.stdout.strip().splitlines()[-1]
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in worker.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    ).start()
+    seen: list[str] = []
+    deadline = time.time() + 45
+    while time.time() < deadline:
+        try:
+            seen.append(lines.get(timeout=1))
+        except queue.Empty:
+            continue
+        if tracking_url in seen[-1]:
+            break
+    output = "".join(seen)
+    assert "Subject: [Kubernetes Failure Stories] We received your submission" in output, output
+    assert "To: reader@example.org" in output
+    assert tracking_url in output
