@@ -62,6 +62,10 @@ class StoryAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        from apps.submissions.audit import story_snapshot
+
+        # Read from the database: `obj` already carries the form's changes.
+        request._story_before = story_snapshot(obj) if change else None
         if change:
             obj.version += 1
         else:
@@ -69,11 +73,32 @@ class StoryAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        from apps.submissions import audit
+        from apps.submissions.models import AuditAction
+
         super().save_related(request, form, formsets, change)
         index_stories([form.instance.pk])
+        audit.record(
+            action=AuditAction.STORY_EDITED,
+            actor=request.user,
+            story=form.instance,
+            message="Changed in the admin." if change else "Added in the admin.",
+            before=getattr(request, "_story_before", None),
+            after=audit.story_snapshot(form.instance),
+        )
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        from apps.submissions import audit
+        from apps.submissions.models import AuditAction
+
         pk = obj.pk
+        audit.record(
+            action=AuditAction.STORY_EDITED,
+            actor=request.user,
+            story=obj,
+            message="Deleted in the admin.",
+            before=audit.story_snapshot(obj),
+        )
         super().delete_model(request, obj)
         index_stories([pk])
 

@@ -191,3 +191,42 @@ def test_admin_never_adds_or_deletes_submissions_nor_shows_the_tracking_token(
     # The inline log is shown, read-only.
     assert "Please add." in html
     assert Submission.objects.filter(pk=submission.pk).exists()
+
+
+def test_story_changes_and_deletes_in_the_admin_are_logged(rf: Any, published_story: Any) -> None:
+    from django.contrib import admin as django_admin
+
+    from apps.catalog.admin import StoryAdmin
+
+    editor = User.objects.create_superuser("edith", password="pw-edith-long-enough")
+    model_admin = StoryAdmin(Story, django_admin.site)
+    request = rf.post("/admin/")
+    request.user = editor
+    form_class = model_admin.get_form(request, published_story, change=True)
+    data = {
+        "title": "etcd ran out of space, again",
+        "slug": published_story.slug,
+        "organization": published_story.organization_id,
+        "status": published_story.status,
+        "summary": published_story.summary,
+        "published_on": published_story.published_on.isoformat(),
+        "date_precision": published_story.date_precision,
+        "components": [c.pk for c in published_story.components.all()],
+        "verification": published_story.verification,
+    }
+    form = form_class(data=data, instance=published_story)
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, True)
+    model_admin.save_related(request, form, [], True)
+
+    entry = AuditEntry.objects.get(action=AuditAction.STORY_EDITED)
+    assert entry.actor_name == "edith"
+    assert entry.before["title"] == "etcd ran out of space"
+    assert entry.after["title"] == "etcd ran out of space, again"
+    assert entry.after["version"] == entry.before["version"] + 1
+
+    slug = published_story.slug
+    model_admin.delete_model(request, Story.objects.get(slug=slug))
+    deleted = AuditEntry.objects.filter(action=AuditAction.STORY_EDITED).last()
+    assert deleted is not None and deleted.message == "Deleted in the admin."
+    assert deleted.story_slug == slug and deleted.before["title"] == "etcd ran out of space, again"
