@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
 from apps.catalog.models import (
@@ -43,8 +46,45 @@ class StoryMitigationInline(admin.TabularInline):
     autocomplete_fields = ["mitigation"]
 
 
+class StoryAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Refuses to save over a change someone else saved after this form was opened."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Story
+        fields = [
+            "title", "slug", "organization", "status", "summary", "published_on",
+            "date_precision", "components", "platforms", "impacts", "verification",
+        ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        expected = cleaned.get("expected_version")
+        if self.instance.pk and expected is not None:
+            # Locked until the admin's transaction ends, so two saves cannot both pass.
+            current = (
+                Story.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current != expected:
+                raise forms.ValidationError(
+                    f"Someone else changed this story since you opened it (version {expected} "
+                    f"→ {current}). Open it again to see their change, then redo yours."
+                )
+        return cleaned
+
+
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
+    form = StoryAdminForm
     list_display = ["title", "organization", "published_on", "status", "origin", "verification"]
     list_filter = ["status", "origin", "verification", "components__area", "platforms", "impacts"]
     search_fields = ["title", "slug", "organization__name", "summary", "sources__url"]
@@ -58,7 +98,10 @@ class StoryAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "organization", "status", "summary"]}),
         ("Date", {"fields": ["published_on", "date_precision"]}),
         ("Tags", {"fields": ["components", "platforms", "impacts", "verification"]}),
-        ("Record", {"fields": ["origin", "version", "created_at", "updated_at"]}),
+        (
+            "Record",
+            {"fields": ["origin", "version", "created_at", "updated_at", "expected_version"]},
+        ),
     ]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]

@@ -230,3 +230,44 @@ def test_story_changes_and_deletes_in_the_admin_are_logged(rf: Any, published_st
     deleted = AuditEntry.objects.filter(action=AuditAction.STORY_EDITED).last()
     assert deleted is not None and deleted.message == "Deleted in the admin."
     assert deleted.story_slug == slug and deleted.before["title"] == "etcd ran out of space, again"
+
+
+def test_admin_refuses_to_save_over_a_newer_change(rf: Any, published_story: Any) -> None:
+    from django.contrib import admin as django_admin
+
+    from apps.catalog.admin import StoryAdmin
+
+    editor = User.objects.create_superuser("eve", password="pw-eve-long-enough")
+    model_admin = StoryAdmin(Story, django_admin.site)
+    request = rf.get("/admin/")
+    request.user = editor
+    form_class = model_admin.get_form(request, published_story, change=True)
+    opened_at = published_story.version
+    Story.objects.filter(pk=published_story.pk).update(version=opened_at + 1)  # someone saved
+    data = {
+        "title": "A stale title",
+        "slug": published_story.slug,
+        "organization": published_story.organization_id,
+        "status": published_story.status,
+        "summary": published_story.summary,
+        "published_on": published_story.published_on.isoformat(),
+        "date_precision": published_story.date_precision,
+        "components": [c.pk for c in published_story.components.all()],
+        "verification": published_story.verification,
+        "expected_version": opened_at,
+    }
+    form = form_class(data=data, instance=Story.objects.get(pk=published_story.pk))
+    assert not form.is_valid()
+    assert "Someone else changed this story" in str(form.non_field_errors())
+    data["expected_version"] = opened_at + 1
+    assert form_class(data=data, instance=Story.objects.get(pk=published_story.pk)).is_valid()
+
+
+def test_admin_change_page_carries_the_version_it_shows(
+    client: Client, published_story: Any
+) -> None:
+    client.force_login(User.objects.create_superuser("ed", password="pw-ed-long-enough"))
+    page = client.get(reverse("admin:catalog_story_change", args=[published_story.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'name="expected_version" value="{published_story.version}"' in html
