@@ -193,6 +193,22 @@ def test_admin_never_adds_or_deletes_submissions_nor_shows_the_tracking_token(
     assert Submission.objects.filter(pk=submission.pk).exists()
 
 
+def admin_form_data(story: Story, **changes: Any) -> dict[str, Any]:
+    """What the admin's story form posts for `story`, with `changes` applied."""
+    return {
+        "title": story.title,
+        "slug": story.slug,
+        "organization": story.organization_id,
+        "status": story.status,
+        "summary": story.summary,
+        "published_on": story.published_on.isoformat(),
+        "date_precision": story.date_precision,
+        "components": [c.pk for c in story.components.all()],
+        "verification": story.verification,
+        **changes,
+    }
+
+
 def test_story_changes_and_deletes_in_the_admin_are_logged(rf: Any, published_story: Any) -> None:
     from django.contrib import admin as django_admin
 
@@ -203,17 +219,7 @@ def test_story_changes_and_deletes_in_the_admin_are_logged(rf: Any, published_st
     request = rf.post("/admin/")
     request.user = editor
     form_class = model_admin.get_form(request, published_story, change=True)
-    data = {
-        "title": "etcd ran out of space, again",
-        "slug": published_story.slug,
-        "organization": published_story.organization_id,
-        "status": published_story.status,
-        "summary": published_story.summary,
-        "published_on": published_story.published_on.isoformat(),
-        "date_precision": published_story.date_precision,
-        "components": [c.pk for c in published_story.components.all()],
-        "verification": published_story.verification,
-    }
+    data = admin_form_data(published_story, title="etcd ran out of space, again")
     form = form_class(data=data, instance=published_story)
     assert form.is_valid(), form.errors
     model_admin.save_model(request, form.save(commit=False), form, True)
@@ -244,18 +250,7 @@ def test_admin_refuses_to_save_over_a_newer_change(rf: Any, published_story: Any
     form_class = model_admin.get_form(request, published_story, change=True)
     opened_at = published_story.version
     Story.objects.filter(pk=published_story.pk).update(version=opened_at + 1)  # someone saved
-    data = {
-        "title": "A stale title",
-        "slug": published_story.slug,
-        "organization": published_story.organization_id,
-        "status": published_story.status,
-        "summary": published_story.summary,
-        "published_on": published_story.published_on.isoformat(),
-        "date_precision": published_story.date_precision,
-        "components": [c.pk for c in published_story.components.all()],
-        "verification": published_story.verification,
-        "expected_version": opened_at,
-    }
+    data = admin_form_data(published_story, title="A stale title", expected_version=opened_at)
     form = form_class(data=data, instance=Story.objects.get(pk=published_story.pk))
     assert not form.is_valid()
     assert "Someone else changed this story" in str(form.non_field_errors())
