@@ -79,7 +79,7 @@ class FlaggedFilter(django_filters.ChoiceFilter):
 
     def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
         if value == "true":
-            return qs.exclude(flags=[])
+            return qs.flagged()  # type: ignore[attr-defined]
         if value == "false":
             return qs.filter(flags=[])
         return qs

@@ -324,32 +324,62 @@ def submission_approve(
     return story
 
 
+def _decide(
+    submission: Submission,
+    *,
+    moderator: Any,
+    expected_version: int,
+    text: str,
+    field: str,
+    missing: str,
+    allowed_from: tuple[str, ...],
+    action: str,
+    status: str,
+    audit_action: AuditAction,
+) -> Submission:
+    """A decision that needs a message to the submitter: reject, or request changes."""
+    text = _limit(text, MAX_MESSAGE, field)
+    if not text:
+        raise SubmissionInvalid([Problem("submission", field, missing)])
+    _transition(
+        submission,
+        expected_version=expected_version,
+        allowed_from=allowed_from,
+        action=action,
+        status=status,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        moderator_message=text,
+    )
+    entry = audit.record(
+        action=audit_action,
+        actor=moderator,
+        submission=submission,
+        story=submission.story,
+        message=text,
+    )
+    _notify(entry, submission)
+    return submission
+
+
 @transaction.atomic
 def submission_reject(
     *, submission: Submission, moderator: Any, expected_version: int, reason: str
 ) -> Submission:
-    reason = _limit(reason, MAX_MESSAGE, "reason")
-    if not reason:
-        raise SubmissionInvalid([Problem("submission", "reason", "say why it is rejected")])
-    _transition(
+    _decide(
         submission,
+        moderator=moderator,
         expected_version=expected_version,
+        text=reason,
+        field="reason",
+        missing="say why it is rejected",
         allowed_from=(SubmissionStatus.PENDING, SubmissionStatus.CHANGES_REQUESTED),
         action="rejected",
         status=SubmissionStatus.REJECTED,
-        decided_by=moderator,
-        decided_at=timezone.now(),
-        moderator_message=reason,
+        audit_action=AuditAction.REJECTED,
     )
+    # A rejected submission no longer holds its URLs for duplicate checks.
     submission.urls.all().delete()
-    entry = audit.record(
-        action=AuditAction.REJECTED,
-        actor=moderator,
-        submission=submission,
-        story=submission.story,
-        message=reason,
-    )
-    _notify(entry, submission)
     return submission
 
 
@@ -357,28 +387,18 @@ def submission_reject(
 def submission_request_changes(
     *, submission: Submission, moderator: Any, expected_version: int, message: str
 ) -> Submission:
-    message = _limit(message, MAX_MESSAGE, "message")
-    if not message:
-        raise SubmissionInvalid([Problem("submission", "message", "say what should change")])
-    _transition(
+    return _decide(
         submission,
+        moderator=moderator,
         expected_version=expected_version,
+        text=message,
+        field="message",
+        missing="say what should change",
         allowed_from=(SubmissionStatus.PENDING,),
         action="sent back for changes",
         status=SubmissionStatus.CHANGES_REQUESTED,
-        decided_by=moderator,
-        decided_at=timezone.now(),
-        moderator_message=message,
+        audit_action=AuditAction.CHANGES_REQUESTED,
     )
-    entry = audit.record(
-        action=AuditAction.CHANGES_REQUESTED,
-        actor=moderator,
-        submission=submission,
-        story=submission.story,
-        message=message,
-    )
-    _notify(entry, submission)
-    return submission
 
 
 @transaction.atomic

@@ -4,11 +4,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import ListView, TemplateView
 
 from apps.catalog.models import Story
+from apps.search.facets import with_params
 from apps.submissions import audit
 from apps.submissions.diff import story_diff
 from apps.submissions.duplicates import find_duplicates
@@ -33,18 +34,6 @@ from apps.submissions.services import (
 from apps.submissions.views.helpers import ModeratorRequiredMixin, PrivatePageMixin, payload_view
 
 EARLIER_SHOWN = 20
-
-
-def _query(params: QueryDict, **changes: str | None) -> str:
-    query = params.copy()
-    query.pop("page", None)
-    for name, value in changes.items():
-        if value:
-            query[name] = value
-        else:
-            query.pop(name, None)
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"
 
 
 class QueueView(ModeratorRequiredMixin, PrivatePageMixin, ListView):  # type: ignore[type-arg]
@@ -80,7 +69,7 @@ class QueueView(ModeratorRequiredMixin, PrivatePageMixin, ListView):  # type: ig
             (
                 label,
                 sum(by_status.values()) if value == "all" else by_status.get(value, 0),
-                _query(params, status=None if value == SubmissionStatus.PENDING else value),
+                with_params(params, status=None if value == SubmissionStatus.PENDING else value),
                 value == self.status,
             )
             for value, label in STATUS_FILTERS
@@ -92,7 +81,7 @@ class QueueView(ModeratorRequiredMixin, PrivatePageMixin, ListView):  # type: ig
             status_links=status_links,
             flagged_only=self.flagged_only,
             flagged_count=flagged_scope.flagged().count(),
-            flagged_link=_query(params, flagged=None if self.flagged_only else "1"),
+            flagged_link=with_params(params, flagged=None if self.flagged_only else "1"),
             kinds=SubmissionKind.choices,
         )
         return context
