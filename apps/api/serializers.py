@@ -19,7 +19,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.rendering import render_markdown
+from apps.catalog.rendering import validate_markdown
 from apps.catalog.storyfiles.parsing import MAX_SUMMARY
 
 
@@ -117,14 +117,14 @@ class StoryDetailSerializer(StoryListSerializer):
         ]  # fmt: skip
 
     def get_summary_html(self, story: Story) -> str:
-        return str(render_markdown(story.summary))
+        return story.summary_html
 
 
 class StoryWriteSerializer(serializers.Serializer[Story]):
     """What a moderator may change through the API."""
 
     title = serializers.CharField(max_length=300)
-    summary = serializers.CharField(max_length=MAX_SUMMARY)
+    summary = serializers.CharField(max_length=MAX_SUMMARY, validators=[validate_markdown])
     status = serializers.ChoiceField(choices=StoryStatus.choices)
     components = serializers.SlugRelatedField(
         many=True, slug_field="slug", queryset=Component.objects.all(), allow_empty=False

@@ -3,6 +3,24 @@
 from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from apps.catalog.rendering import rendered_fields, stored_html, validate_markdown
+
+
+def _save_rendered(obj: models.Model, source: str, html: str, kwargs: dict) -> None:
+    """Store the HTML (and excerpt) of a Markdown field whenever the field is saved."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and source not in update_fields:
+        return
+    rendered, excerpt = rendered_fields(getattr(obj, source))
+    setattr(obj, html, rendered)
+    derived = {html}
+    if hasattr(obj, "excerpt"):
+        obj.excerpt = excerpt
+        derived.add("excerpt")
+    if update_fields is not None:
+        kwargs["update_fields"] = {*update_fields, *derived}
 
 
 class UpstreamTracker(models.TextChoices):
@@ -137,7 +155,8 @@ class Organization(models.Model):
 class Mitigation(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown.")
+    body = models.TextField(help_text="Markdown.", validators=[validate_markdown])
+    body_html = models.TextField(editable=False, default="", help_text="`body`, rendered.")
     components = models.ManyToManyField(Component, related_name="mitigations", blank=True)
     links = models.JSONField(
         default=list, blank=True, help_text="Reference links: a list of {url, title}."
@@ -150,8 +169,16 @@ class Mitigation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        _save_rendered(self, "body", "body_html", kwargs)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("web:mitigation-detail", kwargs={"slug": self.slug})
+
+    @property
+    def body_markup(self) -> SafeString:
+        return stored_html(self.body_html)
 
 
 class UpstreamIssue(models.Model):
@@ -251,7 +278,13 @@ class Story(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="stories")
     published_on = models.DateField(help_text="First day of the period when precision is coarse.")
     date_precision = models.CharField(max_length=5, choices=DatePrecision.choices)
-    summary = models.TextField(help_text="Markdown.")
+    summary = models.TextField(help_text="Markdown.", validators=[validate_markdown])
+    # Written with the summary, so pages, feeds and the API never run Markdown, and text
+    # that leaves as anything but HTML (meta tags, feeds' titles, email) is plain text.
+    summary_html = models.TextField(editable=False, default="", help_text="`summary`, rendered.")
+    excerpt = models.CharField(
+        max_length=300, editable=False, default="", help_text="The summary's first words, plain."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     origin = models.CharField(max_length=4, choices=Origin.choices)
     verification = models.CharField(
@@ -299,8 +332,16 @@ class Story(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        _save_rendered(self, "summary", "summary_html", kwargs)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("web:story-detail", kwargs={"slug": self.slug})
+
+    @property
+    def summary_markup(self) -> SafeString:
+        return stored_html(self.summary_html)
 
     @property
     def date_display(self) -> str:

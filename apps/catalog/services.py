@@ -25,6 +25,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.catalog.rendering import rendered_fields
 from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
 from apps.catalog.storyfiles.parsing import Catalogue
 from apps.catalog.storyfiles.payload import record_to_payload
@@ -475,6 +476,8 @@ def story_update(
         for name, value in (("title", title), ("summary", summary), ("status", status))
         if value is not None
     }
+    if summary is not None:
+        fields["summary_html"], fields["excerpt"] = rendered_fields(summary)
     claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
         version=models.F("version") + 1, updated_at=timezone.now(), **fields
     )

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 
 from apps.catalog.models import Component, Story, StoryMitigation, StoryUpstreamIssue
-from apps.catalog.rendering import markdown_to_text
+from apps.catalog.rendering import html_to_text
 from apps.search.models import StorySearchDocument
 
 FTS5_TABLE = "search_story_fts"
@@ -36,7 +36,7 @@ def document_for(story: Story) -> StorySearchDocument:
     meta += [platform.name for platform in story.platforms.all()]
     meta += [source.title for source in story.sources.all()]
     meta += [link.mitigation.title for link in story.mitigation_links.all()]
-    body = [markdown_to_text(story.summary)]
+    body = [html_to_text(story.summary_html)]
     body += [link.upstream_issue.title for link in story.upstream_links.all()]
     body += [link.note for link in story.upstream_links.all()]
     return StorySearchDocument(

@@ -19,12 +19,12 @@ from apps.catalog.models import (
     SourceKind,
     Verification,
 )
+from apps.catalog.storyfiles.parsing import MAX_SUMMARY
 from apps.submissions import abuse
 from apps.submissions.models import SubmissionKind, SubmissionStatus
 
 MAX_TITLE = 300
 MAX_ORGANIZATION = 200
-MAX_SUMMARY = 20_000
 MAX_NOTE = 2000
 MAX_EMAIL = 254
 MAX_URL = 1000

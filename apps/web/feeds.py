@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from apps.catalog.models import Component, Story
-from apps.catalog.rendering import render_markdown
 from apps.search.browse import browse_stories
 
 FEED_SIZE = 50
@@ -25,7 +24,7 @@ class _StoryFeed(Feed):
         return item.title
 
     def item_description(self, item: Story) -> str:
-        return str(render_markdown(item.summary))
+        return item.summary_html
 
     def item_link(self, item: Story) -> str:
         return item.get_absolute_url()

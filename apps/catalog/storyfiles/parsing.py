@@ -12,6 +12,7 @@ import yaml
 
 from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
 from apps.catalog.models import SourceKind, Verification
+from apps.catalog.rendering import MAX_INPUT_LENGTH, markup_problems
 from apps.catalog.storyfiles.records import (
     MitigationLinkRecord,
     MitigationRecord,
@@ -37,7 +38,7 @@ MAX_TITLE = 300
 MAX_ORGANIZATION = 200
 MAX_NOTE = 500
 MAX_SLUG = 200
-MAX_SUMMARY = 20_000
+MAX_SUMMARY = MAX_INPUT_LENGTH
 MAX_SOURCES = 10
 EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
 
@@ -356,8 +357,9 @@ def story_from_meta(
     summary = body.strip()
     if not summary:
         check.problem("summary", "the Markdown body after the front matter is empty")
-    elif len(summary) > MAX_SUMMARY:
-        check.problem("summary", f"is longer than {MAX_SUMMARY} characters")
+    else:
+        for problem in markup_problems(summary):
+            check.problem("summary", problem)
 
     if len(check.problems) > problems_before:
         return None
@@ -409,6 +411,8 @@ def mitigation_from_file(
         links.append(ReferenceLink(url=url, title=" ".join(str(link_title).split())))
     if not body.strip():
         check.problem("body", "the Markdown body after the front matter is empty")
+    for problem in markup_problems(body.strip()):
+        check.problem("body", problem)
     if check.problems:
         return None, check.problems
     return (
