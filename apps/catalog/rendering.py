@@ -126,6 +126,15 @@ def render_markdown(text: str | None) -> SafeString:
     return mark_safe(cleaned.strip())  # noqa: S308 - sanitized by nh3 just above
 
 
+def render_preview(text: str) -> SafeString:
+    """The text as it will be shown, after the reasons it would be refused, if any."""
+    problems = "".join(
+        f"<li>The summary {html.escape(problem)}.</li>" for problem in markup_problems(text)
+    )
+    refused = f'<ul class="errorlist">{problems}</ul>' if problems else ""
+    return mark_safe(refused + render_markdown(text))  # noqa: S308 - escaped and sanitized
+
+
 def stored_html(rendered: str) -> SafeString:
     """HTML that `render_markdown` produced when the text was written, read back for output."""
     return mark_safe(rendered)  # noqa: S308 - only ever holds render_markdown's output

@@ -1,6 +1,7 @@
 """The submission form: validation, duplicate hints, preview, anti-abuse and rate limits."""
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -283,6 +284,24 @@ def test_preview_renders_markdown_and_strips_scripts(client: Client) -> None:
     assert "&lt;script&gt;" in html
     assert_no_live_markup(html)
     assert "javascript" not in html.replace("[click](javascript:alert(1))", "")
+
+
+def test_preview_of_a_pathological_summary_is_quick_and_says_it_would_be_refused(
+    client: Client,
+) -> None:
+    started = time.perf_counter()
+    response = client.post(reverse("submissions:preview"), {"summary": "[" * 19_000})
+    assert time.perf_counter() - started < 1
+    html = text(response)
+    assert "The summary uses 19,000 Markdown markup characters" in html
+    assert "[" * 19_000 in html
+
+
+def test_a_summary_over_the_markup_cap_is_refused_by_name(client: Client, taxonomy: None) -> None:
+    response = submit(client, summary="![" * 2_000)
+    assert response.status_code == 400
+    assert "uses 4,000 Markdown markup characters" in text(response)
+    assert not Submission.objects.exists()
 
 
 def test_preview_needs_post_and_the_csrf_token(client: Client) -> None:

@@ -11,13 +11,12 @@ from django.views import View
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from apps.catalog.models import Story
-from apps.catalog.rendering import render_markdown
+from apps.catalog.rendering import render_preview
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_to_payload
 from apps.submissions import audit, ratelimit
 from apps.submissions.duplicates import Duplicate
 from apps.submissions.forms import (
     MAX_SOURCES,
-    MAX_SUMMARY,
     MAX_URL,
     AddSourceForm,
     StoryForm,
@@ -116,8 +115,8 @@ class StoryFormPage(TemplateResponseMixin, ContextMixin, View):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form, formset = self.build_forms(request.POST)
         if "preview" in request.POST:
-            summary = str(request.POST.get("summary", ""))[:MAX_SUMMARY]
-            return self.render_forms(form, formset, preview=render_markdown(summary))
+            summary = str(request.POST.get("summary", ""))
+            return self.render_forms(form, formset, preview=render_preview(summary))
         payload = self.checked_payload(form, formset)
         if payload is None:
             return self.render_forms(form, formset, status=400)
@@ -324,8 +323,8 @@ class PreviewView(View):
             ratelimit.check_helper(request)
         except RateLimited as exc:
             return too_many_requests(exc, "Too many previews.")
-        text = str(request.POST.get("summary", ""))[:MAX_SUMMARY]
-        response = HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
+        text = str(request.POST.get("summary", ""))
+        response = HttpResponse(render_preview(text), content_type="text/html; charset=utf-8")
         add_never_cache_headers(response)
         return response
 
