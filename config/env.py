@@ -4,6 +4,7 @@ Each helper returns a default when the variable is unset or empty and stops star
 with an ImproperlyConfigured error that names the variable when its value is invalid.
 """
 
+import ipaddress
 import os
 from collections.abc import Mapping
 
@@ -100,3 +101,21 @@ def env_url(
             f"{name} uses the scheme {scheme!r}; supported schemes: {', '.join(schemes)}."
         )
     return value
+
+
+def env_networks(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """A comma-separated list of IP networks in CIDR form (a bare address is a /32 or /128).
+
+    Returns each network in canonical form; host bits set (10.0.0.1/8) are an error.
+    """
+    networks = []
+    for item in env_list(name, default, environ=environ):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True).with_prefixlen)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not a network in CIDR form ({exc})."
+            ) from None
+    return networks

@@ -11,7 +11,15 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -143,6 +151,18 @@ if SCHEDULER_RENEW_SECONDS >= SCHEDULER_LEASE_SECONDS:
     )
 
 
+# Client addresses (apps.core.clientip) ---------------------------------------
+# Default: the connection's peer (REMOTE_ADDR); X-Forwarded-For is ignored. Behind proxies
+# that append to X-Forwarded-For, set how many there are or which networks they are in.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=20)
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+if TRUSTED_PROXY_COUNT and TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "Set TRUSTED_PROXY_COUNT or TRUSTED_PROXIES, not both: each alone says which "
+        "X-Forwarded-For entry is the client."
+    )
+
+
 # API ------------------------------------------------------------------------
 def _rate(name: str, default: str) -> str:
     value = env_str(name, default)
@@ -164,9 +184,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        # DRF's own read X-Forwarded-For; these ask apps.core.clientip.
+        "apps.api.throttling.AnonRateThrottle",
+        "apps.api.throttling.UserRateThrottle",
+        "apps.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": _rate("API_THROTTLE_ANON", "120/min"),

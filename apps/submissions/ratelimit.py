@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from apps.core.clientip import client_ip
+
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
@@ -52,9 +54,9 @@ def hit(scope: str, key: str, rate: Rate, *, now: float | None = None) -> None:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The peer address. Behind a proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn's
-    --forwarded-allow-ips); a client-supplied X-Forwarded-For is never trusted here."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The client's address as apps.core.clientip sees it (X-Forwarded-For counts only
+    through the trusted-proxy settings); "unknown" when there is none."""
+    return client_ip(request) or "unknown"
 
 
 def client_key(request: HttpRequest) -> str:

@@ -1,0 +1,1 @@
+"""Pieces below every app: nothing here imports from apps.*."""
