@@ -5,6 +5,7 @@ With nothing set the site runs on the embedded default: a SQLite file in the pro
 DEBUG on, a local-memory cache and Celery tasks executed eagerly.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "apps.linkcheck",
     "apps.submissions",
     "apps.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "apps.web.middleware.PermissionsPolicyMiddleware",
+    # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -272,6 +276,25 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "stories@localhost")
 
 # Auth -----------------------------------------------------------------------
 LOGIN_URL = "login"
+# django-axes refuses sign-in on every login form (the site's and the admin's) after
+# LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES, and the refusal lasts that long.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# Failures count per account *and address together*: one address guessing at an account is
+# stopped, while the account's owner elsewhere still signs in (a lock per account alone would
+# let anyone lock a moderator out from everywhere). Accounts here are few (moderators and
+# admins), so one address spraying guesses across usernames gains little.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "apps.core.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.web.views.lockout.login_locked_out"
+# Failed attempts (kept until they expire or are reset) are enough; no log of every sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner on every manage.py command
 LOGIN_REDIRECT_URL = "submissions:queue"
 LOGOUT_REDIRECT_URL = "web:home"
 AUTH_PASSWORD_VALIDATORS = [
