@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import django_filters
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -323,11 +324,13 @@ class SubmissionViewSet(
                 message=values.get("message", ""),
             )
 
-        submission, story = self._decide(request, ApproveSerializer, decide)
-        story_url = request.build_absolute_uri(
-            reverse("api:story-detail", kwargs={"slug": story.slug})
-        )
-        return self._decided(submission, story_url=story_url)
+        # All or nothing: if the answer cannot be made, nothing is published.
+        with transaction.atomic():
+            submission, story = self._decide(request, ApproveSerializer, decide)
+            story_url = request.build_absolute_uri(
+                reverse("api:story-detail", kwargs={"slug": story.slug})
+            )
+            return self._decided(submission, story_url=story_url)
 
     @extend_schema(
         summary="Reject with a reason (moderators)",

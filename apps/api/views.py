@@ -54,6 +54,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.services import StoryVersionConflict
+from apps.catalog.slugs import SLUG_PATTERN
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -62,7 +63,6 @@ from apps.submissions.services import (
 )
 
 PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
-SLUG_PATTERN = "[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
 class ApiViewSetMixin(ConditionalGetMixin):

@@ -16,6 +16,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.catalog.slugs import is_slug
 from apps.search.indexing import index_stories
 
 
@@ -46,7 +47,19 @@ class StoryMitigationInline(admin.TabularInline):
     autocomplete_fields = ["mitigation"]
 
 
-class StoryAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class RoutableSlugMixin(forms.ModelForm):  # type: ignore[type-arg]
+    """A SlugField also takes "_" and capitals, which no story-file name or API URL does."""
+
+    def clean_slug(self) -> str:
+        slug = str(self.cleaned_data.get("slug", ""))
+        if not is_slug(slug):
+            raise forms.ValidationError(
+                "Use lowercase letters and digits, in words joined by single hyphens."
+            )
+        return slug
+
+
+class StoryAdminForm(RoutableSlugMixin, forms.ModelForm):  # type: ignore[type-arg]
     """Refuses to save over a change someone else saved after this form was opened."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -201,8 +214,15 @@ class ImpactKindAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
 
 
+class OrganizationAdminForm(RoutableSlugMixin, forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Organization
+        fields = ["name", "slug"]
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationAdminForm
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
 

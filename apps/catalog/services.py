@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from apps.catalog.links import canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
@@ -26,6 +25,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import rendered_fields
+from apps.catalog.slugs import is_slug, slug_words
 from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
 from apps.catalog.storyfiles.parsing import Catalogue
 from apps.catalog.storyfiles.payload import record_to_payload
@@ -158,7 +158,7 @@ def _import_mitigations(
 def _organization(name: str, cache: dict[str, Organization]) -> Organization:
     if name in cache:
         return cache[name]
-    base = slugify(name) or "organization"
+    base = slug_words(name, fallback="organization")
     slug, suffix = base, 2
     while Organization.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
@@ -543,8 +543,14 @@ class SourceTaken(Exception):
 
 
 def unique_story_slug(record: StoryRecord) -> str:
-    """`<year>-<organization>-<title>` in story-file form, made unique with a number."""
-    base = slugify(f"{record.date.year} {record.organization} {record.title}")[:120].strip("-")
+    """`<year>-<organization>-<title>` in story-file form, made unique with a number.
+
+    Every part is a slug (see slug_words), so any title or organization gives a story
+    file name and a URL that routes.
+    """
+    organization = slug_words(record.organization, fallback="organization")
+    title = slug_words(record.title, fallback="story", limit=120)
+    base = f"{record.date.year}-{organization}-{title}"[:120].strip("-")
     slug, suffix = base, 2
     while Story.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1
@@ -562,6 +568,9 @@ def story_write(
     Raises SourceTaken when a source URL belongs to another story. The search index is
     updated and first link checks are enqueued.
     """
+    if story is None and not is_slug(record.slug):
+        # Unroutable: it would publish a story no URL can reach.
+        raise ValueError(f"{record.slug!r} is not a slug")
     canonical = [canonicalize_url(source.url) for source in record.sources]
     taken = (
         Source.objects.filter(canonical_url__in=canonical)

@@ -1,15 +1,13 @@
 """The component taxonomy, platforms and impact kinds, read from fixtures/taxonomy/."""
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from apps.catalog.slugs import SLUG_RE
 from apps.catalog.storyfiles.records import Problem
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def normalize_term(term: str) -> str:
