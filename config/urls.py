@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
-handler404 = "apps.web.views.errors.page_not_found"
-handler500 = "apps.web.views.errors.server_error"
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -20,13 +20,13 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import representation_etag, require_version_match
 from apps.api.exceptions import Conflict
+from apps.api.parsers import StrictJSONParser
 from apps.api.permissions import MODERATOR, IsModerator, has_role
 from apps.api.schema import AUTHENTICATED_READ
 from apps.api.submission_serializers import (
@@ -140,7 +140,7 @@ class SubmissionViewSet(
     """Proposed stories and edits. Members send them; moderators review and decide."""
 
     lookup_value_regex = "[0-9]+"
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     serializer_class = SubmissionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = SubmissionFilterSet

@@ -1,6 +1,5 @@
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -26,7 +25,7 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
 )
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="web/api_guide.html"), name="guide"),
+    path("", views.GuideView.as_view(), name="guide"),
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.views.generic import TemplateView
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.conditional import ConditionalGetMixin, representation_etag, require_if_match
-from apps.api.exceptions import Conflict, PreconditionFailed
+from apps.api.exceptions import Conflict, PreconditionFailed, error_response
 from apps.api.filters import NameSearchBackend, StorySearchBackend, check_parameters
 from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
 from apps.api.serializers import (
@@ -264,6 +266,19 @@ class UpstreamIssueViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             .distinct()
             .order_by("tracker", "owner", "repo", "number")
         )
+
+
+class GuideView(TemplateView):
+    """The API guide page (HTML); another method is a 405 in the API's error shape."""
+
+    template_name = "web/api_guide.html"
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = error_response(
+            405, "method_not_allowed", f'Method "{request.method}" not allowed.'
+        )
+        response["Allow"] = ", ".join(self._allowed_methods())
+        return response
 
 
 @api_view(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
