@@ -4,11 +4,13 @@
 - reads are open to anonymous clients (security `{}`), writes are not, and neither are
   reads marked with the `x-authentication-required` extension (e.g. submissions);
 - slug filters list the values that exist, so a client (or a fuzzer) knows what is valid;
-- string parameters may not contain NUL, which the API rejects.
+- string parameters may not contain NUL, which the API rejects;
+- request bodies that refuse unknown keys are closed (additionalProperties: false).
 """
 
 from typing import Any
 
+from apps.api.serializers import StrictFieldsMixin
 from apps.catalog.models import Component, ComponentArea, ImpactKind, Organization, Platform
 
 ERROR_SCHEMA = {
@@ -81,11 +83,29 @@ def _open_reads(result: dict[str, Any]) -> None:
                 security.append({})
 
 
+def _strict_serializers(cls: type[Any] = StrictFieldsMixin) -> set[str]:
+    found: set[str] = set()
+    subclass: type[Any]
+    for subclass in cls.__subclasses__():
+        found.add(subclass.__name__.removesuffix("Serializer"))
+        found |= _strict_serializers(subclass)
+    return found
+
+
+def _close_strict_bodies(result: dict[str, Any]) -> None:
+    """Request bodies that refuse unknown keys say so."""
+    strict = _strict_serializers()
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and name.removeprefix("Patched")[: -len("Request")] in strict:
+            schema["additionalProperties"] = False
+
+
 def postprocess(
     result: dict[str, Any], generator: Any, request: Any, public: Any
 ) -> dict[str, Any]:
     _constrain_parameters(result)
     _open_reads(result)
+    _close_strict_bodies(result)
     return add_error_responses(result)
 
 

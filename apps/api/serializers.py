@@ -1,5 +1,6 @@
 """API representations. Story keys follow the story-file front matter, plus slug and summary."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -120,8 +121,43 @@ class StoryDetailSerializer(StoryListSerializer):
         return story.summary_html
 
 
-class StoryWriteSerializer(serializers.Serializer[Story]):
+class StrictFieldsMixin:
+    """A write naming a key this serializer does not take is refused (400), not half-done.
+
+    Keys in `read_only_names` (those a GET shows) are called read-only; others unknown.
+    Their problems are reported with the values' own, all at once.
+    """
+
+    read_only_names: tuple[str, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        problems: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            fields = self.fields  # type: ignore[attr-defined]
+            writable = sorted(name for name, field in fields.items() if not field.read_only)
+            for key in map(str, data):
+                if key in writable:
+                    continue
+                problems[key] = [
+                    "This field is read-only."
+                    if key in self.read_only_names
+                    else f"Unknown field; the writable fields are: {', '.join(writable)}."
+                ]
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if problems and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **problems}) from None
+            raise
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
+
+
+class StoryWriteSerializer(StrictFieldsMixin, serializers.Serializer[Story]):
     """What a moderator may change through the API."""
+
+    read_only_names = tuple(StoryDetailSerializer.Meta.fields)
 
     title = serializers.CharField(max_length=300)
     summary = serializers.CharField(max_length=MAX_SUMMARY, validators=[validate_markdown])

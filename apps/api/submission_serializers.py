@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.api.serializers import SourceKindField
+from apps.api.serializers import SourceKindField, StrictFieldsMixin
 from apps.catalog.models import Story, Verification
 from apps.catalog.storyfiles.parsing import MAX_ORGANIZATION, MAX_SUMMARY, MAX_TITLE
 from apps.catalog.storyfiles.payload import LIST_LIMITS
@@ -244,7 +244,7 @@ class ApprovedSubmissionSerializer(SubmissionSerializer):
         fields = [*SubmissionSerializer.Meta.fields, "story_url"]
 
 
-class ApproveSerializer(serializers.Serializer[Any]):
+class ApproveSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     message = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -266,19 +266,19 @@ class ApproveSerializer(serializers.Serializer[Any]):
     )
 
 
-class RejectSerializer(serializers.Serializer[Any]):
+class RejectSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(
         max_length=MAX_MESSAGE, help_text="Why it is rejected (the submitter sees it)."
     )
 
 
-class RequestChangesSerializer(serializers.Serializer[Any]):
+class RequestChangesSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     message = serializers.CharField(
         max_length=MAX_MESSAGE, help_text="What should change (the submitter sees it)."
     )
 
 
-class StoryRetractSerializer(serializers.Serializer[Any]):
+class StoryRetractSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(
         max_length=MAX_MESSAGE, help_text="Why the story comes off the site (kept in the log)."
     )

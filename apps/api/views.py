@@ -277,7 +277,8 @@ class GuideView(TemplateView):
         response = error_response(
             405, "method_not_allowed", f'Method "{request.method}" not allowed.'
         )
-        response["Allow"] = ", ".join(self._allowed_methods())
+        allowed = [m.upper() for m in self.http_method_names if hasattr(self, m)]
+        response["Allow"] = ", ".join(allowed)
         return response
 
 
