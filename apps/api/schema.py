@@ -3,15 +3,18 @@
 - every operation documents the error responses it can give, all in the one error shape;
 - reads are open to anonymous clients (security `{}`), writes are not, and neither are
   reads marked with the `x-authentication-required` extension (e.g. submissions);
-- slug filters list the values that exist, so a client (or a fuzzer) knows what is valid;
+- slug filters list the values their filter accepts, so a client (or a fuzzer) knows what
+  is valid, read from the public querysets: nothing unpublished is named;
 - string parameters may not contain NUL, which the API rejects;
 - request bodies that refuse unknown keys are closed (additionalProperties: false).
 """
 
 from typing import Any
 
+import django_filters
+
 from apps.api.serializers import StrictFieldsMixin
-from apps.catalog.models import Component, ComponentArea, ImpactKind, Organization, Platform
+from apps.catalog.filters import ComponentFilterSet, MitigationFilterSet, StoryFilterSet
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -46,16 +49,22 @@ WRITE = ("400", "401", "403", "404", "405", "409", "412", "428", "429")
 NO_NUL = "^[^\\u0000]*$"
 # Set on an operation with extend_schema(extensions=...): its reads need an account.
 AUTHENTICATED_READ = "x-authentication-required"
+FILTERSETS = (StoryFilterSet, ComponentFilterSet, MitigationFilterSet)
 
 
 def _slug_values() -> dict[str, list[str]]:
-    return {
-        "component": list(Component.objects.order_by("slug").values_list("slug", flat=True)),
-        "area": list(ComponentArea.objects.order_by("slug").values_list("slug", flat=True)),
-        "platform": list(Platform.objects.order_by("slug").values_list("slug", flat=True)),
-        "impact": list(ImpactKind.objects.order_by("slug").values_list("slug", flat=True)),
-        "organization": list(Organization.objects.order_by("slug").values_list("slug", flat=True)),
-    }
+    """The values each slug filter accepts, read from the filter's own queryset: only what
+    is public (an organization whose stories are all drafts is not named)."""
+    values: dict[str, set[str]] = {}
+    for filterset in FILTERSETS:
+        for name, item in filterset.base_filters.items():
+            if not isinstance(item, django_filters.ModelMultipleChoiceFilter):
+                continue
+            field = item.extra.get("to_field_name") or "pk"
+            accepted = set(map(str, item.extra["queryset"].values_list(field, flat=True)))
+            # One parameter name, several lists: offer only what every one of them accepts.
+            values[name] = values[name] & accepted if name in values else accepted
+    return {name: sorted(found) for name, found in values.items()}
 
 
 def _constrain_parameters(result: dict[str, Any]) -> None:

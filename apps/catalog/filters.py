@@ -13,7 +13,6 @@ from apps.catalog.models import (
     Platform,
     SourceKind,
     Story,
-    StoryStatus,
     UpstreamIssue,
     UpstreamKind,
     UpstreamState,
@@ -65,7 +64,7 @@ class StoryFilterSet(django_filters.FilterSet):
         field_name="organization__slug",
         to_field_name="slug",
         # Only organizations with a published story: others must look like unknown slugs.
-        queryset=Organization.objects.filter(stories__status=StoryStatus.PUBLISHED).distinct(),
+        queryset=Organization.objects.filter(pk__in=Story.objects.public().values("organization")),
         label="Organization",
     )
     year_from = YearFilter(
