@@ -14,6 +14,11 @@ SUBJECTS = {
     AuditAction.REJECTED: "Your submission was not accepted",
     AuditAction.CHANGES_REQUESTED: "Changes requested on your submission",
 }
+# Only these entries carry a moderator's words. A receipt's entry holds the submitter's own
+# note, and anyone may type anyone's address: it must not reach them as ours.
+MODERATOR_ACTIONS = frozenset(
+    {AuditAction.APPROVED, AuditAction.REJECTED, AuditAction.CHANGES_REQUESTED}
+)
 
 
 def send_notification(entry_id: int) -> bool:
@@ -34,7 +39,7 @@ def send_notification(entry_id: int) -> bool:
             "",
             f"Status: {submission.get_status_display()}",
         ]
-        if entry.message:
+        if entry.message and entry.action in MODERATOR_ACTIONS:
             lines += ["", "Message from the moderators:", entry.message]
         lines += [
             "",
