@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 
 from apps.catalog.models import (
     Component,
@@ -35,6 +36,9 @@ SOURCES_SHOWN = 3
 
 # "URL", "URL — note", "URL - note" or "URL note": the note is whatever follows the URL.
 UPSTREAM_LINE_RE = re.compile(r"^(?P<url>\S+)(?:\s+(?:[\u2014\u2013-]+\s*)?(?P<note>.*))?$")
+# The line breaks a textarea sends. str.splitlines would also split inside a note at
+# U+2028, a vertical tab or a form feed, making a bogus entry of the note's end.
+LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 
 
 class HoneypotMixin(forms.Form):
@@ -109,9 +113,41 @@ class SourceForm(forms.Form):
 
 
 class BaseSourceFormSet(BaseFormSet):  # type: ignore[type-arg]
+    """The page always sends MAX_SOURCES rows. If its row counts (the management form) are
+    missing or damaged, the rows are read as MAX_SOURCES anyway and the form is shown again
+    with an error saying so, instead of failing."""
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        self.damaged = ""
+        if data is not None:
+            prefix = kwargs.get("prefix") or self.get_default_prefix()
+            data, self.damaged = _repaired_counts(data, prefix)
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self) -> None:
+        if self.damaged:
+            raise forms.ValidationError(self.damaged, code="management_form")
+
     def rows(self) -> list[tuple[int, SourceForm]]:
         """(row index, form) for every row that holds a source, in order."""
         return [(index, form) for index, form in enumerate(self.forms) if not form.is_blank()]
+
+
+def _repaired_counts(data: Any, prefix: str) -> tuple[Any, str]:
+    counts = ManagementForm(data, prefix=prefix)
+    if counts.is_valid():
+        total = int(counts.cleaned_data[TOTAL_FORM_COUNT] or 0)
+        initial = int(counts.cleaned_data[INITIAL_FORM_COUNT] or 0)
+        if 1 <= total <= MAX_SOURCES and 0 <= initial <= total:
+            return data, ""
+    repaired = data.copy()
+    repaired[f"{prefix}-{TOTAL_FORM_COUNT}"] = str(MAX_SOURCES)
+    repaired[f"{prefix}-{INITIAL_FORM_COUNT}"] = "0"
+    return repaired, (
+        f"The form arrived without valid row counts ({prefix}-{TOTAL_FORM_COUNT} and "
+        f"{prefix}-{INITIAL_FORM_COUNT} must be whole numbers, at most {MAX_SOURCES} rows): "
+        "check the sources below and send the form again."
+    )
 
 
 SourceFormSet = formset_factory(
@@ -215,7 +251,7 @@ class StoryForm(HoneypotMixin, ContactMixin, forms.Form):
 
 def parse_upstream(text: str) -> list[dict[str, str]]:
     entries = []
-    for line in text.splitlines():
+    for line in LINE_BREAK_RE.split(text):
         match = UPSTREAM_LINE_RE.match(line.strip())
         if match:
             entries.append({"url": match["url"], "note": (match["note"] or "").strip()})
