@@ -147,7 +147,7 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
             StoryText(
                 title=(per_story("title", index) or [f"Plain title {index}"])[0],
                 organization=(per_story("organization", index) or [f"Plain Org {index}"])[0],
-                summary="\n\n".join(summary) or f"Plain summary {index}.",
+                summary="\n\n".join([*summary, search_word(index)]),
                 source_titles=per_story("source", index, SOURCES_PER_STORY) or ["Plain source"],
                 upstream_notes=per_story("upstream", index, 2),
                 mitigation_notes=per_story("mitigation", index, 2),
@@ -167,6 +167,12 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
     }
     assert not any(leftovers.values()), f"payloads left over: {leftovers}"
     return stories
+
+
+def search_word(index: int) -> str:
+    """A plain word ten stories of a channel share, so a search finds each story (both
+    engines tokenize payloads differently: PostgreSQL reads URLs as one token)."""
+    return f"hostilegroup{index // 10}"
 
 
 def benign_story() -> StoryText:
