@@ -22,6 +22,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.rendering import validate_markdown
 from apps.catalog.storyfiles.parsing import MAX_SUMMARY
+from apps.catalog.storyfiles.plaintext import text_problems
 
 
 # A named component: sources in stories and in submission bodies share it, and "kind"
@@ -173,15 +174,17 @@ class StoryWriteSerializer(StrictFieldsMixin, serializers.Serializer[Story]):
     )
 
     def validate_title(self, value: str) -> str:
-        return _no_nul(" ".join(value.split()))
+        return " ".join(_plain_text(value).split())
 
     def validate_summary(self, value: str) -> str:
-        return _no_nul(value.strip())
+        return _plain_text(value).strip()
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise serializers.ValidationError("NUL characters are not allowed.")
+def _plain_text(value: str) -> str:
+    """No NUL (PostgreSQL), control characters (XML feeds) or lone surrogates."""
+    problems = text_problems(value)
+    if problems:
+        raise serializers.ValidationError([f"{m[0].upper()}{m[1:]}." for _, m in problems])
     return value
 
 

@@ -1,5 +1,6 @@
 """Community submissions, their moderation, and the append-only audit log."""
 
+import re
 import secrets
 from typing import Any, NoReturn
 
@@ -25,6 +26,10 @@ class SubmissionStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (SubmissionStatus.PENDING, SubmissionStatus.CHANGES_REQUESTED)
+
+
+# The alphabet new_tracking_token draws from (URL-safe base64; it makes 43 characters).
+TRACKING_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def new_tracking_token() -> str:

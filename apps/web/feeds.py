@@ -1,6 +1,7 @@
 """Atom feeds: all stories, one component's stories, and any list/search URL."""
 
 import datetime
+import re
 from typing import Any
 
 from django.contrib.syndication.views import Feed
@@ -13,12 +14,38 @@ from django.utils.feedgenerator import Atom1Feed
 
 from apps.catalog.models import Component, Story
 from apps.search.browse import browse_stories
+from apps.search.query import parse_query
 
 FEED_SIZE = 50
+# Characters XML 1.0 cannot hold; Django's feed writer raises on them.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return _NOT_XML_RE.sub("", value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_text(item) for item in value)
+    return value
+
+
+class XMLSafeAtom1Feed(Atom1Feed):
+    """Atom whose text never holds a character XML cannot, wherever the text came from
+    (a query string, a title typed in the admin): a feed answers, it does not fail."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
+            *map(_xml_text, args), **{key: _xml_text(value) for key, value in kwargs.items()}
+        )
+
+    def add_item(self, *args: Any, **kwargs: Any) -> None:
+        super().add_item(
+            *map(_xml_text, args), **{key: _xml_text(value) for key, value in kwargs.items()}
+        )
 
 
 class _StoryFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = XMLSafeAtom1Feed
 
     def item_title(self, item: Story) -> str:
         return item.title
@@ -82,7 +109,7 @@ class SearchFeed(_StoryFeed):
         return request.GET
 
     def title(self, obj: QueryDict) -> str:
-        query = obj.get("q", "").strip()[:100]
+        query = parse_query(obj.get("q")).text[:100]
         return f"Stories matching “{query}”" if query else "Filtered stories"
 
     def subtitle(self, obj: QueryDict) -> str:

@@ -13,6 +13,7 @@ import yaml
 from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
 from apps.catalog.models import SourceKind, Verification
 from apps.catalog.rendering import MAX_INPUT_LENGTH, markup_problems
+from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import (
     MitigationLinkRecord,
     MitigationRecord,
@@ -263,6 +264,8 @@ def story_from_meta(
     Story files and web submissions are checked by this one function.
     """
     problems_before = len(check.problems)
+    for where, message in [*text_problems(meta), *text_problems(body, "summary")]:
+        check.problem(where, message)
     title = check.text(meta, "title", required=True, limit=MAX_TITLE)
     organization = check.text(meta, "organization", required=True, limit=MAX_ORGANIZATION)
 
@@ -393,6 +396,8 @@ def mitigation_from_file(
         return None, check.problems
     for key in sorted(set(map(str, meta)) - MITIGATION_FIELDS):
         check.problem(key, f"unknown field (allowed: {', '.join(sorted(MITIGATION_FIELDS))})")
+    for where, message in [*text_problems(meta), *text_problems(body, "body")]:
+        check.problem(where, message)
     title = check.text(meta, "title", required=True, limit=MAX_TITLE)
     components = check.slug_list(
         meta, "components", taxonomy.component_order(), what="component", required=True

@@ -4,6 +4,7 @@ import datetime
 from typing import Any
 
 from apps.catalog.storyfiles.parsing import Checker, TermOrders, story_from_meta
+from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import Problem, StoryRecord
 
 LIST_LIMITS = {"sources": 10, "upstream": 20, "mitigations": 20}
@@ -55,8 +56,8 @@ def record_from_payload(
         return None, check.problems
     for key in sorted(set(map(str, payload)) - set(PAYLOAD_FIELDS)):
         check.problem(key, f"unknown field (allowed: {', '.join(PAYLOAD_FIELDS)})")
-    for where in _nul_paths(payload, ""):
-        check.problem(where, "NUL characters are not allowed")
+    for where, message in text_problems(payload):
+        check.problem(where, message)
     for key, limit in LIST_LIMITS.items():
         value = payload.get(key)
         if isinstance(value, list) and len(value) > limit:
@@ -81,15 +82,3 @@ def record_from_payload(
     if check.problems:
         return None, check.problems
     return record, []
-
-
-def _nul_paths(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        return [where or "payload"] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [
-            p for k, v in value.items() for p in _nul_paths(v, f"{where}.{k}" if where else str(k))
-        ]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{where}[{i}]")]
-    return []

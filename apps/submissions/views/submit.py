@@ -12,6 +12,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from apps.catalog.models import Story
 from apps.catalog.rendering import render_preview
+from apps.catalog.slugs import is_slug
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_to_payload
 from apps.submissions import audit, ratelimit
 from apps.submissions.duplicates import Duplicate
@@ -27,7 +28,7 @@ from apps.submissions.forms import (
     source_formset,
     sources_payload,
 )
-from apps.submissions.models import Submission, SubmissionKind
+from apps.submissions.models import TRACKING_TOKEN_RE, Submission, SubmissionKind
 from apps.submissions.ratelimit import RateLimited
 from apps.submissions.services import (
     SubmissionConflict,
@@ -329,6 +330,10 @@ class PreviewView(View):
         return response
 
 
+def _bad_request(text: str) -> HttpResponse:
+    return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
+
+
 class CheckURLsView(View):
     """Which of the typed source URLs the catalogue knows already, as an HTML fragment."""
 
@@ -340,8 +345,14 @@ class CheckURLsView(View):
         except RateLimited as exc:
             return too_many_requests(exc, "Too many duplicate checks.")
         urls = [url for url in request.GET.getlist("url")[:MAX_SOURCES] if len(url) <= MAX_URL]
-        story = Story.objects.public().filter(slug=request.GET.get("story", "")).first()
+        slug = request.GET.get("story", "")
         token = request.headers.get("X-Tracking-Token", "")
+        # Checked before they reach a query: PostgreSQL refuses NUL, and junk is no key.
+        if slug and not is_slug(slug):
+            return _bad_request("The story parameter is not a story slug.")
+        if token and not TRACKING_TOKEN_RE.match(token):
+            return _bad_request("The X-Tracking-Token header is not a tracking token.")
+        story = Story.objects.public().filter(slug=slug).first() if slug else None
         submission = Submission.objects.filter(tracking_token=token).first() if token else None
         duplicates = public_duplicates(urls, story=story, exclude=submission)
         known = {dup.url for dup in duplicates}
