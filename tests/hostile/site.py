@@ -112,8 +112,18 @@ def spread(texts: Sequence[str], parts: int, fits: Callable[[list[str]], bool]) 
     return groups
 
 
-def _line_fits(limit: int) -> Callable[[list[str]], bool]:
-    return lambda group: len(" ".join(group)) <= limit
+def pack(texts: Sequence[str], limit: int) -> list[list[str]]:
+    """`texts` in one-line groups of at most `limit` characters, longest first into the
+    first group with room (first-fit decreasing: close to the fewest groups there can be)."""
+    groups: list[list[str]] = []
+    for text in sorted(texts, key=len, reverse=True):
+        assert len(text) <= limit, f"a payload does not fit on its own: {text!r}"
+        group = next((g for g in groups if len(" ".join([*g, text])) <= limit), None)
+        if group is None:
+            groups.append([text])
+        else:
+            group.append(text)
+    return groups
 
 
 def _summary_fits(group: list[str]) -> bool:
@@ -123,16 +133,18 @@ def _summary_fits(group: list[str]) -> bool:
 def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
     """Stories that together hold every payload in every field."""
     texts = [p.text for p in PAYLOADS] if texts is None else list(texts)
-    # The organization field is the tightest: its greedy packing sets the number of stories.
-    count = len(spread(texts, 1, _line_fits(MAX_ORGANIZATION)))
+    # The organization field is the tightest: its packing sets the number of stories.
+    count = len(pack(texts, MAX_ORGANIZATION))
     fields = {
-        "title": spread(texts, count, _line_fits(MAX_TITLE)),
-        "organization": spread(texts, 1, _line_fits(MAX_ORGANIZATION)),
+        "title": pack(texts, MAX_TITLE),
+        "organization": pack(texts, MAX_ORGANIZATION),
+        # In order, so the first story's summary (and meta description) opens with the
+        # meta refresh breakout.
         "summary": spread(texts, count, _summary_fits),
-        "source": spread(texts, count * SOURCES_PER_STORY, _line_fits(MAX_TITLE)),
-        "upstream": spread(texts, count * 2, _line_fits(MAX_LINK_NOTE)),
-        "mitigation": spread(texts, count * 2, _line_fits(MAX_LINK_NOTE)),
-        "note": spread(texts, count, _line_fits(MAX_NOTE)),
+        "source": pack(texts, MAX_TITLE),
+        "upstream": pack(texts, MAX_LINK_NOTE),
+        "mitigation": pack(texts, MAX_LINK_NOTE),
+        "note": pack(texts, MAX_NOTE),
     }
     count = max(len(fields[name]) for name in ("title", "organization", "summary", "note"))
 
