@@ -71,6 +71,13 @@ def test_stories_vary_like_a_real_catalogue(generator: StoryGenerator) -> None:
     assert {s.kind for r in records for s in r.sources} == set(SOURCE_KINDS)
     assert all(s.url.startswith("https://synthetic.example/") for r in records for s in r.sources)
     assert all(u.url.startswith("https://github.com/") for r in records for u in r.upstream)
+    # One GitHub number is an issue or a pull request, never both, as the importer expects.
+    kinds: dict[str, set[str]] = collections.defaultdict(set)
+    for url in {u.url for r in records for u in r.upstream}:
+        owner_repo, kind, number = url.removeprefix("https://github.com/").rsplit("/", 2)
+        kinds[f"{owner_repo}#{number}"].add(kind)
+    assert len(kinds) > 300
+    assert all(len(k) == 1 for k in kinds.values())
     assert all("\n\n" in r.summary for r in records), "summaries have several paragraphs"
 
     organizations = collections.Counter(r.organization for r in records)
@@ -100,6 +107,9 @@ def test_import_loads_synthetic_and_real_stories_together(tmp_path: Path, settin
     settings.STORIES_FIXTURES_DIR = out
     call_command("import_stories", stdout=StringIO(), stderr=StringIO())
     assert Story.objects.public().count() == 25 + real
+    again = StringIO()
+    call_command("import_stories", stdout=again, stderr=StringIO())
+    assert "Nothing changed" in again.getvalue()
     synthetic = Story.objects.filter(sources__url__startswith="https://synthetic.example/")
     assert synthetic.distinct().count() == 25
 

@@ -224,7 +224,8 @@ class StoryGenerator:
         for _ in range(rng.choices((0, 1, 2, 3), (45, 30, 15, 10))[0]):
             repository = rng.choice(words.UPSTREAM_REPOSITORIES)
             number = 1000 + 13 * self.upstream_numbers.pick(rng)
-            kind = "issues" if rng.random() < 0.7 else "pull"
+            # GitHub numbers issues and pull requests together: one number is one of them.
+            kind = "pull" if (number * 7 + len(repository)) % 10 < 3 else "issues"
             url = f"https://github.com/{repository}/{kind}/{number}"
             note = fill.maybe(0.4, rng.choice(words.UPSTREAM_NOTES))
             links.setdefault(url, UpstreamRecord(url=url, note=note))
