@@ -7,6 +7,7 @@ DEBUG on, a local-memory cache and Celery tasks executed eagerly.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -120,12 +121,26 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache ----------------------------------------------------------------------
+# Every connection to Redis (cache, broker, results) gives up after this long, so a Redis
+# that is down or silent costs a request a bounded wait, not minutes. Replies on a LAN take
+# about a millisecond; raise it only for a distant Redis.
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 250, minimum=10, maximum=60_000) / 1000
 CACHE_URL = env_url("CACHE_URL", "locmem://", schemes=("locmem", "redis", "rediss"))
 if CACHE_URL.startswith("locmem"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
 else:
+    # Fails open, within a short timeout, when Redis is unreachable (see config/cache.py).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 
 # Celery ---------------------------------------------------------------------
@@ -140,10 +155,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than any task runs (a full upstream sync may wait for a rate-limit reset), so an
 # unacknowledged task is redelivered only when its worker really died.
-# max_retries 0: a web request that enqueues while the broker is down fails over to the
-# outbox at once instead of waiting out reconnect back-off.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600, "max_retries": 0}
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# max_retries 0 and the short timeouts: a web request that enqueues while the broker is
+# down or silent fails over to the outbox within a second instead of waiting out reconnect
+# back-off. Workers reconnect on their own; kombu reads their BRPOP once a reply is waiting.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+# Nothing reads task results. Storing them would make every publish also subscribe on the
+# result backend, which retried 20 times (about 19 s) per task while Redis was down.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT_SECONDS
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "apps.linkcheck.beat:LeaderScheduler"

@@ -26,8 +26,15 @@ def _broker() -> str:
         return "not configured"
     from kombu import Connection
 
+    # Socket timeouts: without them a silent broker holds this web worker indefinitely.
+    timeouts = {
+        "socket_connect_timeout": settings.REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": settings.REDIS_TIMEOUT_SECONDS,
+    }
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as broker:
+        with Connection(
+            settings.CELERY_BROKER_URL, connect_timeout=2, transport_options=timeouts
+        ) as broker:
             broker.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # any failure means not ready
         return f"error: {type(exc).__name__}"

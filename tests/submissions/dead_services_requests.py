@@ -1,0 +1,96 @@
+"""Run inside a Django process started by test_dead_services.py, whose environment points
+CELERY_BROKER_URL (and maybe CACHE_URL) at a closed port. Submits on the web with an email,
+approves on the moderation page and by the API, and prints each request's status and
+duration as JSON on the last line of its output."""
+
+import json
+import time
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.test.utils import setup_test_environment
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from apps.catalog.models import ImpactKind
+from apps.linkcheck import outbox
+from apps.submissions.models import Submission
+from config import cache as cache_backend
+from tests.factories import (
+    ComponentAreaFactory,
+    ComponentFactory,
+    MitigationFactory,
+    PlatformFactory,
+)
+from tests.submissions.conftest import make_payload
+from tests.submissions.webforms import form_data
+
+
+def _taxonomy() -> None:
+    area = ComponentAreaFactory(slug="networking", name="Networking")
+    ComponentFactory(slug="dns", name="DNS", area=area, position=0)
+    ComponentFactory(slug="coredns", name="CoreDNS", area=area, position=1)
+    PlatformFactory(slug="aws", name="AWS")
+    ImpactKind.objects.get_or_create(slug="outage", defaults={"name": "Outage"})
+    MitigationFactory(slug="node-local-dns", title="NodeLocal DNSCache")
+
+
+def _timed(call: Any) -> tuple[Any, float]:
+    # As if each request came long after the last failure: no pause skips the wait on the
+    # unreachable broker or cache, so the timeouts themselves are measured.
+    outbox._paused_until = 0.0
+    cache_backend._paused_until = 0.0
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def _payload(number: int) -> dict[str, Any]:
+    return make_payload(
+        title=f"Story {number}: CoreDNS ran out of memory",
+        sources=[{"url": f"https://blog.example.org/dead-broker-{number}", "kind": "postmortem"}],
+    )
+
+
+def main() -> None:
+    setup_test_environment()
+    _taxonomy()
+    moderator = User.objects.create_user("mona", password="pw-mona-long-enough")
+    moderator.groups.add(Group.objects.get_or_create(name="moderator")[0])
+    results: dict[str, Any] = {}
+
+    browser = Client()
+    browser.get("/submit/")  # warm up: imports and templates are not what is measured
+    response, elapsed = _timed(
+        lambda: browser.post("/submit/", form_data(_payload(1), email="reader@example.org"))
+    )
+    web = Submission.objects.order_by("-pk").first()
+    assert web is not None
+    results["web_submit"] = {"status": response.status_code, "seconds": elapsed, "id": web.pk}
+
+    moderation = Client()
+    moderation.force_login(moderator)
+    response, elapsed = _timed(
+        lambda: moderation.post(
+            f"/moderation/{web.pk}/", {"action": "approve", "version": str(web.version)}
+        )
+    )
+    results["web_approve"] = {"status": response.status_code, "seconds": elapsed, "id": web.pk}
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=moderator).key}")
+    response, elapsed = _timed(
+        lambda: browser.post("/submit/", form_data(_payload(2), email="other@example.org"))
+    )
+    second = Submission.objects.order_by("-pk").first()
+    assert second is not None and second.pk != web.pk
+    results["web_submit_2"] = {"status": response.status_code, "seconds": elapsed}
+    etag = api.get(f"/api/v1/submissions/{second.pk}/")["ETag"]
+    response, elapsed = _timed(
+        lambda: api.post(
+            f"/api/v1/submissions/{second.pk}/approve/", {}, format="json", HTTP_IF_MATCH=etag
+        )
+    )
+    results["api_approve"] = {"status": response.status_code, "seconds": elapsed, "id": second.pk}
+    print(json.dumps(results))
