@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench clean
+.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench bench-site bench-pages bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,17 @@ check-compose: install-dev
 ## Page latency, SQL queries and memory per request on the configured database
 bench: import
 	$(MANAGE) bench_pages
+
+## Benchmarks on PostgreSQL with synthetic catalogues: SIZE=1k, 10k, 100k or several ("1k 10k")
+SIZE ?= 1k
+bench-site: install
+	bench/run site $(SIZE)
+
+bench-pages: install
+	bench/run pages $(SIZE)
+
+bench-search: install
+	bench/run search $(SIZE)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,51 @@
+"""bench_pages: every endpoint the benchmark times answers, on the real catalogue."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue() -> None:
+    call_command("import_stories", stdout=StringIO(), stderr=StringIO())
+
+
+def test_every_endpoint_answers_200_with_a_constant_query_count(
+    catalogue: None, tmp_path: Path
+) -> None:
+    out = StringIO()
+    call_command("bench_pages", repeat=1, max_seconds=0, json=tmp_path / "r.json", stdout=out)
+    rows = json.loads((tmp_path / "r.json").read_text())
+    names = {row["name"] for row in rows}
+    assert {"home", "list-last", "story", "organization", "mitigation", "sitemap"} <= names
+    assert {"submit-edit", "api-detail"} <= names
+    assert [row["name"] for row in rows if row["status"] != 200] == []
+    assert all(row["queries"] > 0 and row["bytes"] > 0 for row in rows)
+    assert "| home `/` | 200 |" in out.getvalue()
+
+
+def test_list_prints_names_and_paths_only(catalogue: None) -> None:
+    out = StringIO()
+    call_command("bench_pages", list=True, core=True, only="home,story", stdout=out)
+    lines = [line.split("\t") for line in out.getvalue().splitlines()]
+    assert [name for name, _ in lines] == ["home", "story"]
+    assert lines[1][1].startswith("/stories/")
+
+
+def test_search_mode_times_each_query_and_reports_the_api_count(
+    catalogue: None, tmp_path: Path
+) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text("# comment\nndots\nzzqxvjw\n")
+    out = StringIO()
+    call_command("bench_pages", search=queries, repeat=1, max_seconds=0, stdout=out)
+    text = out.getvalue()
+    assert "| `ndots` | 200 |" in text
+    assert "| `zzqxvjw` | 200 |" in text
+    assert text.split("| `zzqxvjw` |")[1].splitlines()[0].rstrip().endswith("| 0 |")
+    assert "All 2 queries" in text
