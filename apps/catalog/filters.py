@@ -1,5 +1,7 @@
 """Filters shared by the HTML list, the feeds and the API."""
 
+from typing import Any
+
 import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
@@ -28,41 +30,45 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class SlugFilter(django_filters.ModelMultipleChoiceFilter):
+    """Any of (or, conjoined, all of) these slugs of `queryset`; `field_name` ends in the slug."""
+
+    def __init__(self, *, label: str, **kwargs: Any) -> None:
+        super().__init__(to_field_name="slug", label=label, **kwargs)
+        # Declared: drf-spectacular would look for field_name plus to_field_name (slug__slug).
+        extend_schema_field({"type": "string", "description": label})(self)
+
+
 class StoryFilterSet(django_filters.FilterSet):
     """Facet filters. Several values of one facet: components must all match (they
     narrow), other facets match any of their values."""
 
-    component = django_filters.ModelMultipleChoiceFilter(
+    component = SlugFilter(
         field_name="components__slug",
-        to_field_name="slug",
         queryset=Component.objects.all(),
         conjoined=True,
         label="Component",
     )
-    area = django_filters.ModelMultipleChoiceFilter(
+    area = SlugFilter(
         field_name="components__area__slug",
-        to_field_name="slug",
         queryset=ComponentArea.objects.all(),
         label="Area",
     )
-    platform = django_filters.ModelMultipleChoiceFilter(
+    platform = SlugFilter(
         field_name="platforms__slug",
-        to_field_name="slug",
         queryset=Platform.objects.all(),
         label="Platform",
     )
-    impact = django_filters.ModelMultipleChoiceFilter(
+    impact = SlugFilter(
         field_name="impacts__slug",
-        to_field_name="slug",
         queryset=ImpactKind.objects.all(),
         label="Impact",
     )
     kind = django_filters.MultipleChoiceFilter(
         field_name="sources__kind", choices=SourceKind.choices, label="Source kind"
     )
-    organization = django_filters.ModelMultipleChoiceFilter(
+    organization = SlugFilter(
         field_name="organization__slug",
-        to_field_name="slug",
         # Only organizations with a published story: others must look like unknown slugs.
         queryset=Organization.objects.filter(pk__in=Story.objects.public().values("organization")),
         label="Organization",
@@ -97,9 +103,8 @@ class StoryFilterSet(django_filters.FilterSet):
 
 
 class ComponentFilterSet(django_filters.FilterSet):
-    area = django_filters.ModelMultipleChoiceFilter(
+    area = SlugFilter(
         field_name="area__slug",
-        to_field_name="slug",
         queryset=ComponentArea.objects.all(),
         label="Area",
     )
@@ -110,9 +115,8 @@ class ComponentFilterSet(django_filters.FilterSet):
 
 
 class MitigationFilterSet(django_filters.FilterSet):
-    component = django_filters.ModelMultipleChoiceFilter(
+    component = SlugFilter(
         field_name="components__slug",
-        to_field_name="slug",
         queryset=Component.objects.all(),
         label="Component",
     )
