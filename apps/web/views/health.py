@@ -27,6 +27,7 @@ def _broker() -> str:
     from kombu import Connection
 
     # Socket timeouts: without them a silent broker holds this web worker indefinitely.
+    # One attempt, no back-off sleep: the orchestrator probes again anyway.
     timeouts = {
         "socket_connect_timeout": settings.REDIS_TIMEOUT_SECONDS,
         "socket_timeout": settings.REDIS_TIMEOUT_SECONDS,
@@ -35,7 +36,7 @@ def _broker() -> str:
         with Connection(
             settings.CELERY_BROKER_URL, connect_timeout=2, transport_options=timeouts
         ) as broker:
-            broker.ensure_connection(max_retries=1, timeout=2)
+            broker.ensure_connection(max_retries=0)
     except Exception as exc:  # any failure means not ready
         return f"error: {type(exc).__name__}"
     return "ok"
