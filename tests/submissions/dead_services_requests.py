@@ -3,6 +3,7 @@ CELERY_BROKER_URL (and maybe CACHE_URL) at a closed or silent port. Submits on t
 an email, approves on the moderation page and by the API, and prints each request's status
 and duration as JSON on the last line of its output."""
 
+import faulthandler
 import json
 import time
 from typing import Any
@@ -41,9 +42,13 @@ def _timed(call: Any) -> tuple[Any, float]:
     # unreachable broker or cache, so the timeouts themselves are measured.
     outbox._paused_until = 0.0
     cache_backend._paused_until = 0.0
+    # A request still running after a second leaves its stack on stderr, to show where.
+    faulthandler.dump_traceback_later(1.0)
     started = time.monotonic()
     response = call()
-    return response, time.monotonic() - started
+    elapsed = time.monotonic() - started
+    faulthandler.cancel_dump_traceback_later()
+    return response, elapsed
 
 
 def _payload(number: int) -> dict[str, Any]:
