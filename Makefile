@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench bench-site bench-pages bench-search clean
+.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench bench-site bench-pages bench-search relevance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,18 @@ bench-pages: install
 
 bench-search: install
 	bench/run search $(SIZE)
+
+## Search quality over tests/search/relevance.yaml on SQLite and, with DATABASE_URL, PostgreSQL
+RELEVANCE_SQLITE ?= sqlite:///$(CURDIR)/var/relevance.sqlite3
+relevance: install-dev
+	@mkdir -p var
+	@for url in "$(RELEVANCE_SQLITE)" $${DATABASE_URL:+"$$DATABASE_URL"}; do \
+		DATABASE_URL=$$url $(MANAGE) migrate --no-input -v0 && \
+		DATABASE_URL=$$url $(MANAGE) import_stories -v0 >/dev/null && \
+		DATABASE_URL=$$url $(MANAGE) rebuild_search_index -v0 >/dev/null && \
+		DATABASE_URL=$$url $(MANAGE) search_relevance $(RELEVANCE_ARGS) || exit 1; \
+	done
+	@[ -n "$$DATABASE_URL" ] || echo "PostgreSQL not measured: set DATABASE_URL=postgres://..."
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
