@@ -21,7 +21,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import validate_markdown
-from apps.catalog.storyfiles.parsing import MAX_SUMMARY
+from apps.catalog.storyfiles.parsing import MAX_SUMMARY, symptom_problems
 from apps.catalog.storyfiles.plaintext import text_problems
 
 
@@ -109,12 +109,18 @@ class StoryDetailSerializer(StoryListSerializer):
     upstream = StoryUpstreamSerializer(source="upstream_links", many=True, read_only=True)
     mitigations = StoryMitigationSerializer(source="mitigation_links", many=True, read_only=True)
     verified = serializers.CharField(source="verification")
+    symptoms = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What you would have seen: error messages, log lines, statuses and metric "
+        "names, verbatim from the source.",
+    )
     summary_html = serializers.SerializerMethodField()
 
     class Meta(StoryListSerializer.Meta):
         fields = [
             *StoryListSerializer.Meta.fields,
-            "sources", "upstream", "mitigations", "verified", "summary", "summary_html",
+            "sources", "symptoms", "upstream", "mitigations", "verified", "summary", "summary_html",
             "version", "created_at",
         ]  # fmt: skip
 
@@ -172,12 +178,27 @@ class StoryWriteSerializer(StrictFieldsMixin, serializers.Serializer[Story]):
     impact = serializers.SlugRelatedField(
         many=True, slug_field="slug", queryset=ImpactKind.objects.all()
     )
+    # Optional even in a PUT: clients written before the field keep working.
+    symptoms = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="Text verbatim from the source, one symptom per entry (at most 20 entries "
+        "of at most 300 characters).",
+    )
 
     def validate_title(self, value: str) -> str:
         return " ".join(_plain_text(value).split())
 
     def validate_summary(self, value: str) -> str:
         return _plain_text(value).strip()
+
+    def validate_symptoms(self, value: Any) -> list[str]:
+        symptoms, problems = symptom_problems(value)
+        if problems:
+            raise serializers.ValidationError(
+                [f"{where}: {message[0].upper()}{message[1:]}." for where, message in problems]
+            )
+        return list(symptoms)
 
 
 def _plain_text(value: str) -> str:

@@ -65,6 +65,13 @@ class StoryPayloadSerializer(serializers.Serializer[Any]):
     components = serializers.ListField(
         child=serializers.SlugField(), min_length=1, help_text="Component slugs."
     )
+    symptoms = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        max_length=LIST_LIMITS["symptoms"],
+        help_text="What you would have seen: error messages, log lines, statuses and metric "
+        "names, each verbatim from the source (one line, at most 300 characters).",
+    )
     platforms = serializers.ListField(
         child=serializers.SlugField(), required=False, help_text="Platform slugs."
     )

@@ -290,6 +290,12 @@ class Story(models.Model):
     verification = models.CharField(
         max_length=10, choices=Verification.choices, default=Verification.LISTING
     )
+    symptoms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Error messages, log lines, statuses and metric names, verbatim from the "
+        "source; a list of text.",
+    )
     components = models.ManyToManyField(Component, related_name="stories")
     platforms = models.ManyToManyField(Platform, related_name="stories", blank=True)
     impacts = models.ManyToManyField(ImpactKind, related_name="stories", blank=True)

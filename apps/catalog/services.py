@@ -275,6 +275,7 @@ def _write_story(
         "date_precision": record.date_precision,
         "summary": record.summary,
         "verification": record.verified,
+        "symptoms": list(record.symptoms),
     }
     if story is None:
         story = Story.objects.create(
@@ -465,15 +466,21 @@ def story_update(
     components: list[Component] | None = None,
     platforms: list[Platform] | None = None,
     impacts: list[ImpactKind] | None = None,
+    symptoms: list[str] | None = None,
 ) -> Story:
     """Change a story if it is still at `expected_version`; raise StoryVersionConflict if not.
 
     The version check and the increment are one UPDATE, so of two concurrent editors
     exactly one succeeds.
     """
-    fields = {
+    fields: dict[str, Any] = {
         name: value
-        for name, value in (("title", title), ("summary", summary), ("status", status))
+        for name, value in (
+            ("title", title),
+            ("summary", summary),
+            ("status", status),
+            ("symptoms", symptoms),
+        )
         if value is not None
     }
     if summary is not None:

@@ -39,6 +39,7 @@ def document_for(story: Story) -> StorySearchDocument:
     body = [html_to_text(story.summary_html)]
     body += [link.upstream_issue.title for link in story.upstream_links.all()]
     body += [link.note for link in story.upstream_links.all()]
+    body += list(story.symptoms)
     return StorySearchDocument(
         story=story,
         title=story.title,

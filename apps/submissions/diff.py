@@ -10,6 +10,7 @@ LABELS = {
     "date": "Date",
     "sources": "Sources",
     "components": "Components",
+    "symptoms": "What you would have seen",
     "platforms": "Platforms",
     "impact": "Impact",
     "upstream": "Upstream issues",

@@ -20,7 +20,7 @@ from apps.catalog.models import (
     SourceKind,
     Verification,
 )
-from apps.catalog.storyfiles.parsing import MAX_SUMMARY
+from apps.catalog.storyfiles.parsing import MAX_SUMMARY, MAX_SYMPTOM, MAX_SYMPTOMS
 from apps.submissions import abuse
 from apps.submissions.models import SubmissionKind, SubmissionStatus
 
@@ -31,6 +31,7 @@ MAX_EMAIL = 254
 MAX_URL = 1000
 MAX_SOURCES = 10
 MAX_UPSTREAM_TEXT = 20 * (MAX_URL + 510)
+MAX_SYMPTOMS_TEXT = MAX_SYMPTOMS * (MAX_SYMPTOM + 2)
 MAX_MESSAGE = 5000
 SOURCES_SHOWN = 3
 
@@ -186,6 +187,15 @@ class StoryForm(HoneypotMixin, ContactMixin, forms.Form):
     components = forms.MultipleChoiceField(
         label="Components", help_text="The parts of Kubernetes involved."
     )
+    symptoms = forms.CharField(
+        required=False,
+        max_length=MAX_SYMPTOMS_TEXT,
+        strip=False,
+        label="What you would have seen (optional)",
+        help_text="Error messages, log lines, kubectl statuses, events or metric names, exactly "
+        f"as the source quotes them: one per line, at most {MAX_SYMPTOMS}.",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
     platforms = forms.MultipleChoiceField(
         required=False, label="Platforms", widget=forms.CheckboxSelectMultiple
     )
@@ -210,8 +220,8 @@ class StoryForm(HoneypotMixin, ContactMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 12}),
     )
     field_order = [
-        "title", "organization", "date", "components", "platforms", "impact", "upstream",
-        "mitigations", "summary", "note", "email", "website", "started",
+        "title", "organization", "date", "components", "symptoms", "platforms", "impact",
+        "upstream", "mitigations", "summary", "note", "email", "website", "started",
     ]  # fmt: skip
 
     def __init__(
@@ -238,6 +248,7 @@ class StoryForm(HoneypotMixin, ContactMixin, forms.Form):
             "date": data.get("date", "").strip(),
             "sources": sources,
             "components": list(data.get("components", [])),
+            "symptoms": parse_symptoms(data.get("symptoms", "")),
             "platforms": list(data.get("platforms", [])),
             "impact": list(data.get("impact", [])),
             "upstream": parse_upstream(data.get("upstream", "")),
@@ -256,6 +267,11 @@ def parse_upstream(text: str) -> list[dict[str, str]]:
         if match:
             entries.append({"url": match["url"], "note": (match["note"] or "").strip()})
     return entries
+
+
+def parse_symptoms(text: str) -> list[str]:
+    """One symptom per line; blank lines are skipped, the rest is checked as in files."""
+    return [line.strip() for line in LINE_BREAK_RE.split(text) if line.strip()]
 
 
 def upstream_text(upstream: list[dict[str, str]]) -> str:
@@ -285,6 +301,7 @@ def initial_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
         "organization": payload.get("organization", ""),
         "date": payload.get("date", ""),
         "components": payload.get("components", []),
+        "symptoms": "\n".join(payload.get("symptoms", [])),
         "platforms": payload.get("platforms", []),
         "impact": payload.get("impact", []),
         "upstream": upstream_text(payload.get("upstream", [])),
@@ -298,9 +315,10 @@ def mitigation_notes(payload: dict[str, Any]) -> dict[str, str]:
 
 
 SOURCE_PATH_RE = re.compile(r"^sources\[(?P<index>\d+)\](?:\.(?P<part>url|kind|title))?$")
-LIST_PATH_RE = re.compile(r"^(?P<name>upstream|mitigations)\[(?P<index>\d+)\]")
+LIST_PATH_RE = re.compile(r"^(?P<name>upstream|mitigations|symptoms)\[(?P<index>\d+)\]")
+LINE_NUMBERED = {"upstream", "symptoms"}
 PLAIN_FIELDS = {
-    "title", "organization", "date", "summary", "components", "platforms", "impact",
+    "title", "organization", "date", "summary", "components", "symptoms", "platforms", "impact",
     "upstream", "mitigations", "note",
 }  # fmt: skip
 
@@ -335,7 +353,7 @@ def _apply_one(form: forms.Form, formset: Any, path: str, message: str, rows: li
         return
     listed = LIST_PATH_RE.match(path)
     if listed:
-        prefix = f"Line {int(listed['index']) + 1}: " if listed["name"] == "upstream" else ""
+        prefix = f"Line {int(listed['index']) + 1}: " if listed["name"] in LINE_NUMBERED else ""
         form.add_error(listed["name"], prefix + message)
         return
     if path in PLAIN_FIELDS:

@@ -441,6 +441,7 @@ def story_edit(
     components: list[Component] | None = None,
     platforms: list[Platform] | None = None,
     impacts: list[ImpactKind] | None = None,
+    symptoms: list[str] | None = None,
 ) -> Story:
     """A moderator's direct change to a story (the API's PUT/PATCH), logged with before/after.
 
@@ -456,6 +457,7 @@ def story_edit(
         components=components,
         platforms=platforms,
         impacts=impacts,
+        symptoms=symptoms,
     )
     audit.record(
         action=AuditAction.STORY_EDITED,

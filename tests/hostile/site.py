@@ -63,6 +63,7 @@ class StoryText:
     mitigation_notes: list[str]
     note: str
     message: str
+    symptoms: list[str] = field(default_factory=list)
 
     def payload(self, channel: str, index: int) -> dict[str, Any]:
         """The story's JSON form; URLs are unique per channel and story."""
@@ -79,6 +80,7 @@ class StoryText:
                 for n, title in enumerate(self.source_titles)
             ],
             "components": ["dns", "coredns"],
+            "symptoms": self.symptoms,
             "platforms": ["aws"],
             "impact": ["outage"],
             "upstream": [
@@ -145,6 +147,8 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
         "upstream": pack(texts, MAX_LINK_NOTE),
         "mitigation": pack(texts, MAX_LINK_NOTE),
         "note": pack(texts, MAX_NOTE),
+        # One line each: line breaks and tabs are refused there, so they become spaces.
+        "symptom": pack(texts, MAX_TITLE),
     }
     count = max(len(fields[name]) for name in ("title", "organization", "summary", "note"))
 
@@ -165,6 +169,7 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
                 mitigation_notes=per_story("mitigation", index, 2),
                 note=" ".join(per_story("note", index)),
                 message=" ".join(per_story("title", index)),
+                symptoms=[collapse(text) for text in per_story("symptom", index)],
             )
         )
     leftovers = {
@@ -175,6 +180,7 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
             ("upstream", fields["upstream"], 2),
             ("mitigation", fields["mitigation"], 2),
             ("note", fields["note"], 1),
+            ("symptom", fields["symptom"], 1),
         )
     }
     assert not any(leftovers.values()), f"payloads left over: {leftovers}"
@@ -197,6 +203,7 @@ def benign_story() -> StoryText:
         mitigation_notes=["Plain mitigation note", "Another"],
         note="A plain note to the moderators.",
         message="Thanks, published.",
+        symptoms=["OOMKilled", "dial udp 10.3.0.10:53: i/o timeout"],
     )
 
 

@@ -180,7 +180,7 @@ def _story(entry: Entry) -> Story:
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_every_payload_reached_every_field(corpus: Corpus, channel: str) -> None:
     stored: dict[str, str] = {"title": "", "organization": "", "summary": "", "source": ""}
-    stored.update(upstream="", note="", mitigation="")
+    stored.update(upstream="", note="", mitigation="", symptoms="")
     for entry in corpus.entries(channel):
         story = _story(entry)
         stored["title"] += story.title
@@ -190,6 +190,7 @@ def test_every_payload_reached_every_field(corpus: Corpus, channel: str) -> None
         stored["upstream"] += " ".join(link.note for link in story.upstream_links.all())
         stored["mitigation"] += " ".join(link.note for link in story.mitigation_links.all())
         stored["note"] += entry.submission.note
+        stored["symptoms"] += " ".join(story.symptoms)
     if channel == "web":
         # The web form has no field for mitigation notes.
         del stored["mitigation"]
@@ -215,6 +216,7 @@ def test_text_is_stored_as_typed(corpus: Corpus, channel: str) -> None:
                 collapse(n) for n in text.mitigation_notes
             ]
         assert entry.submission.note == text.note.strip()
+        assert story.symptoms == text.symptoms
         assert not fragment_problems(story.summary_html), story.summary_html
         assert story.excerpt == collapse(story.excerpt) and "\n" not in story.excerpt
 
@@ -270,6 +272,10 @@ def test_story_pages(corpus: Corpus, client: Client, channel: str) -> None:
             "sources": (
                 text_of(html, "a", inside=("ul", {"class": "sources"})),
                 [source.title for source in story.sources.all()],
+            ),
+            "symptoms": (
+                text_of(html, "code", inside=("ul", {"class": "symptoms"})),
+                story.symptoms,
             ),
             "upstream notes": (
                 text_of(html, "p", **{"class": "link-note"}),

@@ -30,6 +30,7 @@ def form_data(payload: dict[str, Any] | None = None, **extra: Any) -> dict[str, 
         "organization": payload["organization"],
         "date": payload["date"],
         "components": payload["components"],
+        "symptoms": "\n".join(payload.get("symptoms", [])),
         "platforms": payload["platforms"],
         "impact": payload["impact"],
         "upstream": "\n".join(

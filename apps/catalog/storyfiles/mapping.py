@@ -45,6 +45,7 @@ def record_from_story(
         ),
         verified=story.verification,
         summary=story.summary.strip(),
+        symptoms=tuple(story.symptoms or ()),
     )
 
 

@@ -32,7 +32,7 @@ DATE_RE = re.compile(r"^(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-
 
 STORY_FIELDS = {
     "title", "organization", "date", "sources", "components", "platforms", "impact",
-    "upstream", "mitigations", "verified",
+    "upstream", "mitigations", "verified", "symptoms",
 }  # fmt: skip
 MITIGATION_FIELDS = {"title", "components", "links"}
 MAX_TITLE = 300
@@ -41,6 +41,8 @@ MAX_NOTE = 500
 MAX_SLUG = 200
 MAX_SUMMARY = MAX_INPUT_LENGTH
 MAX_SOURCES = 10
+MAX_SYMPTOM = 300
+MAX_SYMPTOMS = 20
 EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
 
 
@@ -195,6 +197,47 @@ class Checker:
         if len(note) > MAX_NOTE:
             self.problem(f"{where}.note", f"is longer than {MAX_NOTE} characters")
         return value.strip(), note
+
+
+def symptom_problems(
+    value: Any, key: str = "symptoms"
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """The symptoms of a story (one line of text each, verbatim), and (path, problem) pairs.
+
+    Story files, web submissions and API edits share these rules: at most MAX_SYMPTOMS
+    entries of at most MAX_SYMPTOM characters, each non-empty, on one line, listed once.
+    Only the ends are trimmed: the inside of a log line stays as the source wrote it.
+    """
+    if value is None or value == []:
+        return (), []
+    if not isinstance(value, list):
+        return (), [(key, "expected a list of text, one symptom per entry")]
+    problems: list[tuple[str, str]] = []
+    if len(value) > MAX_SYMPTOMS:
+        problems.append((key, f"at most {MAX_SYMPTOMS} entries are allowed"))
+    symptoms: list[str] = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, str):
+            problems.append((where, "expected text (put numbers and dates in quotes)"))
+            continue
+        problems += [(where, message) for message in _plain_problems(item)]
+        text = item.strip()
+        if not text:
+            problems.append((where, "is empty"))
+        elif "\n" in text or "\r" in text or "\t" in text:
+            problems.append((where, "must be one line (no tabs or line breaks)"))
+        elif len(text) > MAX_SYMPTOM:
+            problems.append((where, f"is longer than {MAX_SYMPTOM} characters"))
+        elif text in symptoms:
+            problems.append((where, f"{text!r} is listed twice"))
+        else:
+            symptoms.append(text)
+    return tuple(symptoms), problems
+
+
+def _plain_problems(text: str) -> list[str]:
+    return [message for _, message in text_problems(text)]
 
 
 class TermOrders(Protocol):
@@ -353,6 +396,13 @@ def story_from_meta(
         else:
             mitigations.append(MitigationLinkRecord(slug=entry[0], note=entry[1]))
 
+    # Control characters were reported above, with the rest of the front matter.
+    symptoms, symptom_issues = symptom_problems(meta.get("symptoms"))
+    reported = {where for where, _ in text_problems(meta.get("symptoms"), "symptoms")}
+    for where, message in symptom_issues:
+        if where not in reported:
+            check.problem(where, message)
+
     verified = meta.get("verified")
     if verified not in VERIFICATION_LEVELS:
         check.problem("verified", f"{verified!r} is not one of: {', '.join(VERIFICATION_LEVELS)}")
@@ -380,6 +430,7 @@ def story_from_meta(
         mitigations=tuple(mitigations),
         verified=str(verified),
         summary=summary,
+        symptoms=symptoms,
     )
 
 

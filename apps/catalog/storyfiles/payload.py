@@ -3,15 +3,15 @@
 import datetime
 from typing import Any
 
-from apps.catalog.storyfiles.parsing import Checker, TermOrders, story_from_meta
+from apps.catalog.storyfiles.parsing import MAX_SYMPTOMS, Checker, TermOrders, story_from_meta
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import Problem, StoryRecord
 
-LIST_LIMITS = {"sources": 10, "upstream": 20, "mitigations": 20}
+LIST_LIMITS = {"sources": 10, "upstream": 20, "mitigations": 20, "symptoms": MAX_SYMPTOMS}
 
 # Keys a submitter may send; `verified` is the moderator's call, made on approval.
 PAYLOAD_FIELDS = (
-    "title", "organization", "date", "sources", "components", "platforms", "impact",
+    "title", "organization", "date", "sources", "components", "symptoms", "platforms", "impact",
     "upstream", "mitigations", "summary",
 )  # fmt: skip
 
@@ -32,6 +32,7 @@ def record_to_payload(record: StoryRecord) -> dict[str, Any]:
         "date": date_text(record),
         "sources": [{"url": s.url, "kind": s.kind, "title": s.title} for s in record.sources],
         "components": list(record.components),
+        "symptoms": list(record.symptoms),
         "platforms": list(record.platforms),
         "impact": list(record.impacts),
         "upstream": [{"url": u.url, "note": u.note} for u in record.upstream],

@@ -51,6 +51,8 @@ class StoryRecord:
     mitigations: tuple[MitigationLinkRecord, ...]
     verified: str
     summary: str
+    # Verbatim from the source: error messages, log lines, statuses, events, metric names.
+    symptoms: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
 

@@ -33,6 +33,9 @@ def story_to_text(record: StoryRecord) -> str:
         if source.title:
             lines.append(f"    title: {_scalar(source.title)}")
     lines.append(f"components: {_flow_list(record.components)}")
+    if record.symptoms:
+        lines.append("symptoms:")
+        lines.extend(f"  - {_scalar(symptom)}" for symptom in record.symptoms)
     if record.platforms:
         lines.append(f"platforms: {_flow_list(record.platforms)}")
     if record.impacts:

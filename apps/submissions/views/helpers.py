@@ -95,6 +95,7 @@ class PayloadView:
     date: str
     summary: str
     sources: list[dict[str, str]] = field(default_factory=list)
+    symptoms: list[str] = field(default_factory=list)
     components: list[Term] = field(default_factory=list)
     platforms: list[Term] = field(default_factory=list)
     impact: list[Term] = field(default_factory=list)
@@ -132,6 +133,7 @@ def payload_view(payload: dict[str, Any]) -> PayloadView:
         sources=[
             {**source, "href": _http(source.get("url"))} for source in payload.get("sources", [])
         ],
+        symptoms=[str(symptom) for symptom in payload.get("symptoms", [])],
         components=[Term(s, components.get(s, s)) for s in payload.get("components", [])],
         platforms=[Term(s, platforms.get(s, s)) for s in payload.get("platforms", [])],
         impact=[Term(s, impacts.get(s, s)) for s in payload.get("impact", [])],
