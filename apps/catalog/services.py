@@ -1,9 +1,7 @@
 """Writes to the catalogue that touch several models."""
 
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -12,7 +10,6 @@ from django.utils import timezone
 from apps.catalog.links import canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
     Component,
-    ComponentArea,
     ImpactKind,
     Mitigation,
     Organization,
@@ -26,133 +23,8 @@ from apps.catalog.models import (
 )
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.slugs import is_slug, slug_words
-from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
-from apps.catalog.storyfiles.parsing import Catalogue
-from apps.catalog.storyfiles.payload import record_to_payload
-from apps.catalog.storyfiles.records import Problem, StoryRecord
-from apps.search.indexing import index_stories, unindexed_story_ids
-
-T = TypeVar("T")
-M = TypeVar("M", bound=models.Model)
-
-
-class ImportRefused(Exception):
-    """The files conflict with what the database holds; nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
-
-
-@dataclass
-class ImportReport:
-    counts: dict[str, Counter[str]] = field(default_factory=dict)
-    without_file: list[str] = field(default_factory=list)
-    pruned: list[str] = field(default_factory=list)
-    adopted: list[str] = field(default_factory=list)
-
-    def count(self, kind: str, outcome: str) -> None:
-        self.counts.setdefault(kind, Counter())[outcome] += 1
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.pruned or self.adopted) or any(
-            c["created"] or c["updated"] for c in self.counts.values()
-        )
-
-
-def _upsert(
-    model: type[M],
-    existing: dict[str, M],
-    *,
-    slug: str,
-    values: dict[str, Any],
-    report: ImportReport,
-    kind: str,
-) -> M:
-    obj = existing.get(slug)
-    if obj is None:
-        obj = model._default_manager.create(slug=slug, **values)
-        existing[slug] = obj
-        report.count(kind, "created")
-    elif any(getattr(obj, name) != value for name, value in values.items()):
-        for name, value in values.items():
-            setattr(obj, name, value)
-        obj.save()
-        report.count(kind, "updated")
-    else:
-        report.count(kind, "unchanged")
-    return obj
-
-
-def _import_taxonomy(catalogue: Catalogue, report: ImportReport) -> dict[str, Component]:
-    taxonomy = catalogue.taxonomy
-    areas = {a.slug: a for a in ComponentArea.objects.all()}
-    components = {c.slug: c for c in Component.objects.all()}
-    for area_position, area in enumerate(taxonomy.areas):
-        area_obj = _upsert(
-            ComponentArea,
-            areas,
-            slug=area.slug,
-            values={"name": area.name, "description": area.description, "position": area_position},
-            report=report,
-            kind="areas",
-        )
-        for position, component in enumerate(area.components):
-            _upsert(
-                Component,
-                components,
-                slug=component.slug,
-                values={
-                    "area_id": area_obj.pk,
-                    "name": component.name,
-                    "description": component.description,
-                    "aliases": list(component.aliases),
-                    "position": position,
-                },
-                report=report,
-                kind="components",
-            )
-    for model, terms, kind in (
-        (Platform, taxonomy.platforms, "platforms"),
-        (ImpactKind, taxonomy.impacts, "impacts"),
-    ):
-        rows = {row.slug: row for row in model.objects.all()}
-        for position, term in enumerate(terms):
-            values: dict[str, Any] = {
-                "name": term.name,
-                "aliases": list(term.aliases),
-                "position": position,
-            }
-            if model is ImpactKind:
-                values["description"] = term.description
-            _upsert(model, rows, slug=term.slug, values=values, report=report, kind=kind)
-    return components
-
-
-def _import_mitigations(
-    catalogue: Catalogue, components: dict[str, Component], report: ImportReport
-) -> dict[str, Mitigation]:
-    order = catalogue.taxonomy.component_order()
-    existing = {m.slug: m for m in Mitigation.objects.prefetch_related("components")}
-    for record in catalogue.mitigations:
-        mitigation = existing.get(record.slug)
-        links = [{"url": link.url, "title": link.title} for link in record.links]
-        if mitigation is None:
-            mitigation = Mitigation.objects.create(
-                slug=record.slug, title=record.title, body=record.body, links=links
-            )
-            existing[record.slug] = mitigation
-            report.count("mitigations", "created")
-        elif record_from_mitigation(mitigation, component_order=order) == record:
-            report.count("mitigations", "unchanged")
-            continue
-        else:
-            mitigation.title, mitigation.body, mitigation.links = record.title, record.body, links
-            mitigation.save()
-            report.count("mitigations", "updated")
-        mitigation.components.set([components[slug] for slug in record.components])
-    return existing
+from apps.catalog.storyfiles.records import StoryRecord
+from apps.search.indexing import index_stories
 
 
 def _organization(name: str, cache: dict[str, Organization]) -> Organization:
@@ -181,52 +53,6 @@ def _upstream_issue(
             kind=ref.kind,
         )
     return cache[key]
-
-
-def _check_conflicts(
-    catalogue: Catalogue,
-    existing: dict[str, Story],
-    file_slugs: set[str],
-    prune: bool,
-    orders: dict[str, dict[str, int]],
-) -> list[Problem]:
-    problems = []
-    owners = {
-        url: (slug, origin)
-        for url, slug, origin in Source.objects.values_list(
-            "canonical_url", "story__slug", "story__origin"
-        )
-    }
-    for record in catalogue.stories:
-        display = str(record.path or record.slug)
-        story = existing.get(record.slug)
-        if (
-            story is not None
-            and story.origin == Story.Origin.WEB
-            and record_from_story(story, **orders) != record
-        ):
-            problems.append(
-                Problem(
-                    display,
-                    "file name",
-                    f"slug {record.slug!r} belongs to a web story with different content; "
-                    f"write it out with `export_stories --slug {record.slug}` and edit that",
-                )
-            )
-        for index, source in enumerate(record.sources):
-            owner = owners.get(canonicalize_url(source.url))
-            if owner is None or owner[0] == record.slug:
-                continue
-            will_move = owner[1] == Story.Origin.FILE and (owner[0] in file_slugs or prune)
-            if not will_move:
-                problems.append(
-                    Problem(
-                        display,
-                        f"sources[{index}].url",
-                        f"{source.url} is already a source of the story {owner[0]!r}",
-                    )
-                )
-    return problems
 
 
 @dataclass
@@ -322,112 +148,6 @@ def _write_story(
         for position, link in enumerate(record.mitigations)
     )
     return story
-
-
-@transaction.atomic
-def catalogue_import(
-    *,
-    catalogue: Catalogue,
-    prune: bool = False,
-    progress: Callable[[Iterable[StoryRecord]], Iterable[StoryRecord]] = lambda items: items,
-) -> ImportReport:
-    """Upsert the parsed fixtures into the database in one transaction.
-
-    Stories are matched by slug; a story is written only when its record differs, so a
-    second import changes nothing. Stories that came from the web are never touched.
-    File stories without a file are listed, and deleted only with `prune`.
-    Raises ImportRefused, writing nothing, when the catalogue has problems or conflicts
-    with web stories.
-    """
-    if catalogue.problems:
-        raise ImportRefused(catalogue.problems)
-    report = ImportReport()
-    components = _import_taxonomy(catalogue, report)
-    mitigations = _import_mitigations(catalogue, components, report)
-    taxonomy = catalogue.taxonomy
-    orders = {
-        "component_order": taxonomy.component_order(),
-        "platform_order": taxonomy.platform_order(),
-        "impact_order": taxonomy.impact_order(),
-    }
-    existing = {story.slug: story for story in Story.objects.for_detail()}
-    file_slugs = {record.slug for record in catalogue.stories}
-    conflicts = _check_conflicts(catalogue, existing, file_slugs, prune, orders)
-    if conflicts:
-        raise ImportRefused(conflicts)
-
-    orphans = sorted(
-        slug
-        for slug, story in existing.items()
-        if story.origin == Story.Origin.FILE and slug not in file_slugs
-    )
-    if prune and orphans:
-        Story.objects.filter(slug__in=orphans).delete()
-        report.pruned = orphans
-    else:
-        report.without_file = orphans
-
-    # A web story whose exported file was committed unchanged becomes a file story.
-    adopted = [
-        slug
-        for slug in file_slugs
-        if slug in existing and existing[slug].origin == Story.Origin.WEB
-    ]
-    if adopted:
-        Story.objects.filter(slug__in=adopted).update(origin=Story.Origin.FILE)
-        report.adopted = sorted(adopted)
-
-    changed = []
-    for record in catalogue.stories:
-        story = existing.get(record.slug)
-        if story is not None and record_from_story(story, **orders) == record:
-            report.count("stories", "unchanged")
-            continue
-        changed.append((story, record))
-    # Free every source URL that is about to move before any story is written.
-    Source.objects.filter(story__in=[story for story, _ in changed if story]).delete()
-
-    lookups = _Lookups.load(components=components, mitigations=mitigations)
-    by_record = {id(record): story for story, record in changed}
-    written = []
-    log = []
-    for record in progress([record for _, record in changed]):
-        story = by_record[id(record)]
-        before = record_to_payload(record_from_story(story, **orders)) if story else None
-        saved = _write_story(story, record, lookups)
-        written.append(saved.pk)
-        log.append((saved, before, record_to_payload(record)))
-        report.count("stories", "created" if story is None else "updated")
-    _log_imports(log)
-
-    # Names and aliases of components and mitigations are part of every story's text.
-    shared_text_changed = any(
-        report.counts.get(kind, Counter())["updated"] for kind in ("components", "mitigations")
-    )
-    if shared_text_changed:
-        index_stories()
-    else:
-        pruned_ids = [story.pk for slug, story in existing.items() if slug in report.pruned]
-        index_stories([*written, *pruned_ids, *unindexed_story_ids()])
-    _enqueue_first_checks(written)
-    return report
-
-
-def _log_imports(changes: list[tuple[Story, dict[str, Any] | None, dict[str, Any]]]) -> None:
-    """Append one audit entry per story the import created or changed."""
-    from apps.submissions.models import AuditAction, AuditEntry
-
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            action=AuditAction.STORY_IMPORTED,
-            actor_name="import_stories",
-            story=story,
-            story_slug=story.slug,
-            before=before,
-            after=after,
-        )
-        for story, before, after in changes
-    )
 
 
 def _enqueue_first_checks(story_ids: list[int]) -> None:

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from apps.catalog.services import ImportRefused, catalogue_import
-from apps.catalog.storyfiles.parsing import load_catalogue
+from apps.catalog.importing import ImportRefused, catalogue_import
+from apps.catalog.storyfiles.parsing import stream_catalogue
 from apps.catalog.storyfiles.records import StoryRecord
 
 
@@ -25,15 +25,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, prune: bool, **options: Any) -> None:
-        catalogue = load_catalogue(settings.STORIES_FIXTURES_DIR)
+        # Files are read one at a time while earlier ones are written: memory stays flat.
+        catalogue, stories = stream_catalogue(settings.STORIES_FIXTURES_DIR)
         show_progress = sys.stderr.isatty() and options.get("verbosity", 1) > 0
 
         def progress(records: Iterable[StoryRecord]) -> Iterable[StoryRecord]:
-            items = list(records)
-            return tqdm(items, desc="Stories", unit="story", disable=not show_progress or not items)
+            return tqdm(
+                records,
+                total=catalogue.files_found,
+                desc="Stories",
+                unit="story",
+                disable=not show_progress or not catalogue.files_found,
+            )
 
         try:
-            report = catalogue_import(catalogue=catalogue, prune=prune, progress=progress)
+            report = catalogue_import(
+                catalogue=catalogue, stories=stories, prune=prune, progress=progress
+            )
         except ImportRefused as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))

@@ -1,0 +1,546 @@
+"""Importing the curated catalogue (story files) into the database.
+
+Stories arrive one file at a time and are compared, written, logged and indexed a batch
+at a time, with a fixed number of queries per batch, so time grows linearly with the
+catalogue and memory holds one batch, plus the slugs and source URLs seen so far.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.catalog.links import UpstreamRef, canonicalize_url, parse_upstream_url
+from apps.catalog.models import (
+    Component,
+    ComponentArea,
+    ImpactKind,
+    Mitigation,
+    Organization,
+    Platform,
+    Source,
+    Story,
+    StoryMitigation,
+    StoryUpstreamIssue,
+    UpstreamIssue,
+)
+from apps.catalog.rendering import rendered_fields
+from apps.catalog.services import _enqueue_first_checks
+from apps.catalog.slugs import slug_words
+from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
+from apps.catalog.storyfiles.parsing import Catalogue
+from apps.catalog.storyfiles.payload import record_to_payload
+from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.search.indexing import index_stories, unindexed_story_ids
+
+M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
+BATCH_SIZE = 500
+UpstreamKey = tuple[str, str, str, int]
+
+
+class ImportRefused(Exception):
+    """The files conflict with what the database holds; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    without_file: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
+
+    def count(self, kind: str, outcome: str, number: int = 1) -> None:
+        self.counts.setdefault(kind, Counter())[outcome] += number
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pruned or self.adopted) or any(
+            c["created"] or c["updated"] for c in self.counts.values()
+        )
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _upsert(
+    model: type[M],
+    existing: dict[str, M],
+    *,
+    slug: str,
+    values: dict[str, Any],
+    report: ImportReport,
+    kind: str,
+) -> M:
+    obj = existing.get(slug)
+    if obj is None:
+        obj = model._default_manager.create(slug=slug, **values)
+        existing[slug] = obj
+        report.count(kind, "created")
+    elif any(getattr(obj, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.count(kind, "updated")
+    else:
+        report.count(kind, "unchanged")
+    return obj
+
+
+def _import_taxonomy(catalogue: Catalogue, report: ImportReport) -> None:
+    taxonomy = catalogue.taxonomy
+    areas = {a.slug: a for a in ComponentArea.objects.all()}
+    components = {c.slug: c for c in Component.objects.all()}
+    for area_position, area in enumerate(taxonomy.areas):
+        area_obj = _upsert(
+            ComponentArea,
+            areas,
+            slug=area.slug,
+            values={"name": area.name, "description": area.description, "position": area_position},
+            report=report,
+            kind="areas",
+        )
+        for position, component in enumerate(area.components):
+            _upsert(
+                Component,
+                components,
+                slug=component.slug,
+                values={
+                    "area_id": area_obj.pk,
+                    "name": component.name,
+                    "description": component.description,
+                    "aliases": list(component.aliases),
+                    "position": position,
+                },
+                report=report,
+                kind="components",
+            )
+    for model, terms, kind in (
+        (Platform, taxonomy.platforms, "platforms"),
+        (ImpactKind, taxonomy.impacts, "impacts"),
+    ):
+        rows = {row.slug: row for row in model.objects.all()}
+        for position, term in enumerate(terms):
+            values: dict[str, Any] = {
+                "name": term.name,
+                "aliases": list(term.aliases),
+                "position": position,
+            }
+            if model is ImpactKind:
+                values["description"] = term.description
+            _upsert(model, rows, slug=term.slug, values=values, report=report, kind=kind)
+
+
+def _import_mitigations(catalogue: Catalogue, report: ImportReport) -> None:
+    order = catalogue.taxonomy.component_order()
+    components = {c.slug: c for c in Component.objects.all()}
+    existing = {m.slug: m for m in Mitigation.objects.prefetch_related("components")}
+    for record in catalogue.mitigations:
+        mitigation = existing.get(record.slug)
+        links = [{"url": link.url, "title": link.title} for link in record.links]
+        if mitigation is None:
+            mitigation = Mitigation.objects.create(
+                slug=record.slug, title=record.title, body=record.body, links=links
+            )
+            report.count("mitigations", "created")
+        elif record_from_mitigation(mitigation, component_order=order) == record:
+            report.count("mitigations", "unchanged")
+            continue
+        else:
+            mitigation.title, mitigation.body, mitigation.links = record.title, record.body, links
+            mitigation.save()
+            report.count("mitigations", "updated")
+        mitigation.components.set([components[slug] for slug in record.components])
+
+
+def _display(record: StoryRecord) -> str:
+    return str(record.path or record.slug)
+
+
+def _slug_ids(model: type[models.Model]) -> dict[str, int]:
+    return dict(model._default_manager.values_list("slug", "pk"))
+
+
+def _upstream_key(url: str) -> tuple[UpstreamKey, UpstreamRef]:
+    ref = parse_upstream_url(url)
+    return (ref.tracker, ref.owner.lower(), ref.repo.lower(), ref.number), ref
+
+
+# The relation tables a story's file content is spread over, rewritten for each changed story.
+_LINK_MODELS: tuple[type[models.Model], ...] = (
+    Story.components.through,
+    Story.platforms.through,
+    Story.impacts.through,
+    Source,
+    StoryUpstreamIssue,
+    StoryMitigation,
+)
+
+
+class _StoryImport:
+    """Story files compared with and written to the database, one batch at a time."""
+
+    def __init__(self, *, catalogue: Catalogue, prune: bool, report: ImportReport) -> None:
+        taxonomy = catalogue.taxonomy
+        self.orders = {
+            "component_order": taxonomy.component_order(),
+            "platform_order": taxonomy.platform_order(),
+            "impact_order": taxonomy.impact_order(),
+        }
+        self.prune = prune
+        self.report = report
+        self.components = _slug_ids(Component)
+        self.platforms = _slug_ids(Platform)
+        self.impacts = _slug_ids(ImpactKind)
+        self.mitigations = _slug_ids(Mitigation)
+        self.organizations: dict[str, int] = dict(Organization.objects.values_list("name", "pk"))
+        self.organization_slugs = set(Organization.objects.values_list("slug", flat=True))
+        self.upstream: dict[UpstreamKey, int] = {
+            (tracker, owner.lower(), repo.lower(), number): pk
+            for tracker, owner, repo, number, pk in UpstreamIssue.objects.values_list(
+                "tracker", "owner", "repo", "number", "pk"
+            )
+        }
+        self.file_slugs: set[str] = set()
+        self.problems: list[Problem] = []
+        # A source URL taken from a file story not yet read: fine if that story is in the
+        # files too (it is rewritten without it) or is pruned; a conflict otherwise.
+        self.moves: list[tuple[str, Problem]] = []
+        # What such a story held before its URL moved, for its comparison and audit entry.
+        self.before_move: dict[str, StoryRecord] = {}
+
+    def add(self, records: list[StoryRecord], *, write: bool) -> None:
+        """Compare a batch with the database; unless a problem was found, write what differs."""
+        self.file_slugs.update(record.slug for record in records)
+        stories = {
+            story.slug: story
+            for story in Story.objects.for_detail().filter(slug__in=[r.slug for r in records])
+        }
+        new: list[StoryRecord] = []
+        changed: list[tuple[Story, StoryRecord, StoryRecord]] = []
+        adopted: list[Story] = []
+        refused: list[StoryRecord] = []
+        problems_before = len(self.problems)
+        for record in records:
+            story = stories.get(record.slug)
+            if story is None:
+                new.append(record)
+                continue
+            before = self.before_move.pop(record.slug, None) or record_from_story(
+                story, **self.orders
+            )
+            if before == record:
+                self.report.count("stories", "unchanged")
+                if story.origin == Story.Origin.WEB:
+                    # A web story whose exported file was committed unchanged becomes a file story.
+                    adopted.append(story)
+            elif story.origin == Story.Origin.FILE:
+                changed.append((story, record, before))
+            else:
+                refused.append(record)
+                self.problems.append(
+                    Problem(
+                        _display(record),
+                        "file name",
+                        f"slug {record.slug!r} belongs to a web story with different "
+                        f"content; write it out with `export_stories --slug {record.slug}` "
+                        "and edit that",
+                    )
+                )
+        writing = [*new, *(record for _, record, _ in changed)]
+        taken = self._taken_sources(writing, also_check=refused)
+        if not write or len(self.problems) > problems_before:
+            return
+        if adopted:
+            Story.objects.filter(pk__in=[story.pk for story in adopted]).update(
+                origin=Story.Origin.FILE
+            )
+            self.report.adopted.extend(story.slug for story in adopted)
+        if writing:
+            self._free_sources(taken)
+            self._write(new, changed)
+
+    def _taken_sources(
+        self, records: list[StoryRecord], *, also_check: list[StoryRecord]
+    ) -> dict[str, str]:
+        """Source URLs of these records that belong to other stories: {URL: owner slug}.
+
+        A web story's URL is a conflict. A file story's URL moves, if that story is in the
+        files as well or is pruned.
+        """
+        wanted = {
+            canonicalize_url(source.url): (record, index)
+            for record in [*records, *also_check]
+            for index, source in enumerate(record.sources)
+        }
+        writing = {record.slug for record in records}
+        taken: dict[str, str] = {}
+        owners = Source.objects.filter(canonical_url__in=wanted).values_list(
+            "canonical_url", "story__slug", "story__origin"
+        )
+        for url, owner, origin in owners:
+            record, index = wanted[url]
+            if owner == record.slug or owner in writing:  # or rewritten in this batch
+                continue
+            problem = Problem(
+                _display(record),
+                f"sources[{index}].url",
+                f"{record.sources[index].url} is already a source of the story {owner!r}",
+            )
+            if origin == Story.Origin.WEB:
+                self.problems.append(problem)
+            else:
+                self.moves.append((owner, problem))
+                taken[url] = owner
+        return taken
+
+    def _free_sources(self, taken: dict[str, str]) -> None:
+        if not taken:
+            return
+        owners = set(taken.values()) - self.before_move.keys()
+        for story in Story.objects.for_detail().filter(slug__in=owners):
+            self.before_move[story.slug] = record_from_story(story, **self.orders)
+        Source.objects.filter(canonical_url__in=taken).delete()
+
+    def _write(
+        self, new: list[StoryRecord], changed: list[tuple[Story, StoryRecord, StoryRecord]]
+    ) -> None:
+        records = [*new, *(record for _, record, _ in changed)]
+        self._add_organizations(records)
+        self._add_upstream_issues(records)
+        created = [
+            Story(
+                slug=record.slug,
+                status=Story.Status.PUBLISHED,
+                origin=Story.Origin.FILE,
+                **self._fields(record, rendered=rendered_fields(record.summary)),
+            )
+            for record in new
+        ]
+        Story.objects.bulk_create(created)
+        updated = []
+        now = timezone.now()
+        for story, record, _ in changed:
+            same_summary = story.summary == record.summary
+            rendered = (story.summary_html, story.excerpt) if same_summary else None
+            for name, value in self._fields(record, rendered=rendered).items():
+                setattr(story, name, value)
+            story.version += 1
+            story.updated_at = now
+            updated.append(story)
+        if updated:
+            changed_ids = [story.pk for story in updated]
+            for model in _LINK_MODELS:
+                model._default_manager.filter(story_id__in=changed_ids).delete()
+            Story.objects.bulk_update(
+                updated, [*self._fields(changed[0][1], rendered=("", "")), "version", "updated_at"]
+            )
+        pairs = [*zip(created, new, strict=True), *((s, r) for s, r, _ in changed)]
+        self._write_links(pairs)
+        self._log(
+            [(story, None, record) for story, record in zip(created, new, strict=True)]
+            + [(story, before, record) for story, record, before in changed]
+        )
+        ids = [story.pk for story, _ in pairs]
+        index_stories(ids)
+        _enqueue_first_checks(ids)
+        self.report.count("stories", "created", len(created))
+        self.report.count("stories", "updated", len(updated))
+
+    def _fields(self, record: StoryRecord, *, rendered: tuple[str, str] | None) -> dict[str, Any]:
+        """A story's columns from its record; `rendered` is its summary's HTML and excerpt."""
+        summary_html, excerpt = (
+            rendered if rendered is not None else rendered_fields(record.summary)
+        )
+        return {
+            "title": record.title,
+            "organization_id": self.organizations[record.organization],
+            "published_on": record.date,
+            "date_precision": record.date_precision,
+            "summary": record.summary,
+            "summary_html": summary_html,
+            "excerpt": excerpt,
+            "verification": record.verified,
+            "symptoms": list(record.symptoms),
+        }
+
+    def _add_organizations(self, records: list[StoryRecord]) -> None:
+        created = []
+        for name in sorted({r.organization for r in records} - self.organizations.keys()):
+            base = slug_words(name, fallback="organization")
+            slug, suffix = base, 2
+            while slug in self.organization_slugs:
+                slug, suffix = f"{base}-{suffix}", suffix + 1
+            self.organization_slugs.add(slug)
+            created.append(Organization(name=name, slug=slug))
+        Organization.objects.bulk_create(created)
+        self.organizations.update((o.name, o.pk) for o in created)
+
+    def _add_upstream_issues(self, records: list[StoryRecord]) -> None:
+        missing: dict[UpstreamKey, UpstreamRef] = {}
+        for record in records:
+            for link in record.upstream:
+                key, ref = _upstream_key(link.url)
+                if key not in self.upstream:
+                    missing.setdefault(key, ref)
+        created = [
+            UpstreamIssue(
+                url=ref.url,
+                tracker=ref.tracker,
+                owner=ref.owner,
+                repo=ref.repo,
+                number=ref.number,
+                kind=ref.kind,
+            )
+            for ref in missing.values()
+        ]
+        UpstreamIssue.objects.bulk_create(created)
+        self.upstream.update(zip(missing, (issue.pk for issue in created), strict=True))
+
+    def _write_links(self, pairs: list[tuple[Story, StoryRecord]]) -> None:
+        for relation, ids, attribute in (
+            (Story.components, self.components, "components"),
+            (Story.platforms, self.platforms, "platforms"),
+            (Story.impacts, self.impacts, "impacts"),
+        ):
+            through: type[models.Model] = relation.through
+            target = f"{relation.field.m2m_reverse_field_name()}_id"
+            through._default_manager.bulk_create(
+                through(story_id=story.pk, **{target: ids[slug]})
+                for story, record in pairs
+                for slug in getattr(record, attribute)
+            )
+        Source.objects.bulk_create(
+            Source(
+                story_id=story.pk,
+                url=source.url,
+                canonical_url=canonicalize_url(source.url),
+                kind=source.kind,
+                title=source.title,
+                position=position,
+            )
+            for story, record in pairs
+            for position, source in enumerate(record.sources)
+        )
+        StoryUpstreamIssue.objects.bulk_create(
+            StoryUpstreamIssue(
+                story_id=story.pk,
+                upstream_issue_id=self.upstream[_upstream_key(link.url)[0]],
+                note=link.note,
+                position=position,
+            )
+            for story, record in pairs
+            for position, link in enumerate(record.upstream)
+        )
+        StoryMitigation.objects.bulk_create(
+            StoryMitigation(
+                story_id=story.pk,
+                mitigation_id=self.mitigations[link.slug],
+                note=link.note,
+                position=position,
+            )
+            for story, record in pairs
+            for position, link in enumerate(record.mitigations)
+        )
+
+    def _log(self, changes: list[tuple[Story, StoryRecord | None, StoryRecord]]) -> None:
+        """Append one audit entry per story the import created or changed."""
+        from apps.submissions.models import AuditAction, AuditEntry
+
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                action=AuditAction.STORY_IMPORTED,
+                actor_name="import_stories",
+                story_id=story.pk,
+                story_slug=story.slug,
+                before=record_to_payload(before) if before else None,
+                after=record_to_payload(after),
+            )
+            for story, before, after in changes
+        )
+
+    def finish(self) -> list[int]:
+        """Settle stories without a file and moved URLs; the ids of pruned stories."""
+        orphans = sorted(
+            slug
+            for slug in Story.objects.from_files().values_list("slug", flat=True).iterator()
+            if slug not in self.file_slugs
+        )
+        self.problems += [
+            problem
+            for owner, problem in self.moves
+            if owner not in self.file_slugs and not self.prune
+        ]
+        if not (self.prune and orphans):
+            self.report.without_file = orphans
+            return []
+        pruned_ids: list[int] = []
+        for batch in _batches(orphans, BATCH_SIZE):
+            stories = Story.objects.filter(slug__in=batch)
+            pruned_ids += stories.values_list("pk", flat=True)
+            stories.delete()
+        self.report.pruned = orphans
+        return pruned_ids
+
+
+def _index_in_batches(ids: Iterable[int]) -> None:
+    for batch in _batches(ids, BATCH_SIZE):
+        index_stories(batch)
+
+
+@transaction.atomic
+def catalogue_import(
+    *,
+    catalogue: Catalogue,
+    stories: Iterable[StoryRecord] | None = None,
+    prune: bool = False,
+    progress: Callable[[Iterable[StoryRecord]], Iterable[StoryRecord]] = lambda items: items,
+    batch_size: int | None = None,
+) -> ImportReport:
+    """Upsert the parsed fixtures into the database in one transaction.
+
+    Stories are matched by slug; a story is written only when its record differs, so a
+    second import changes nothing. Stories that came from the web are never touched; one
+    whose file matches it exactly is adopted as a file story. File stories without a file
+    are listed, and deleted only with `prune`. Each created or changed story gets an audit
+    entry, its search document and, when enabled, first link checks.
+
+    `stories` (default: `catalogue.stories`) may be the iterator of `stream_catalogue`,
+    read once, a batch at a time. Raises ImportRefused, writing nothing, when the
+    catalogue has problems (including those found while reading `stories`) or conflicts
+    with web stories.
+    """
+    if catalogue.problems:
+        raise ImportRefused(catalogue.problems)
+    report = ImportReport()
+    _import_taxonomy(catalogue, report)
+    _import_mitigations(catalogue, report)
+    importer = _StoryImport(catalogue=catalogue, prune=prune, report=report)
+    records = catalogue.stories if stories is None else stories
+    for batch in _batches(progress(records), batch_size or BATCH_SIZE):
+        # After the first problem, the rest is only read and checked, so all are reported.
+        importer.add(batch, write=not (catalogue.problems or importer.problems))
+    pruned_ids = importer.finish()
+    problems = catalogue.problems + importer.problems
+    if problems:
+        raise ImportRefused(sorted(problems))
+
+    # Names and aliases of components and mitigations are part of every story's text.
+    shared_text_changed = any(
+        report.counts.get(kind, Counter())["updated"] for kind in ("components", "mitigations")
+    )
+    if shared_text_changed:
+        _index_in_batches(Story.objects.order_by("pk").values_list("pk", flat=True).iterator())
+    _index_in_batches([*pruned_ids, *unindexed_story_ids()])
+    return report
