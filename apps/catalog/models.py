@@ -439,3 +439,25 @@ class StoryMitigation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.story} → {self.mitigation}"
+
+
+class CatalogueVersion(models.Model):
+    """One row whose value database triggers raise on every write that can change a
+    public count (stories, their links, sources, taxonomy), whatever path made it."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.value}"
+
+
+class CatalogueAggregate(models.Model):
+    """Counts over the whole public catalogue, computed once per catalogue version."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    version = models.BigIntegerField()
+    data = models.JSONField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} at version {self.version}"

@@ -5,7 +5,6 @@ surface filters, searches and sorts the same way.
 """
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from django.http import QueryDict
 
@@ -37,6 +36,12 @@ class Browse:
     filterset: StoryFilterSet
     search: SearchResults | None = None
     messages: list[str] = field(default_factory=list)
+    filtered: bool = False
+
+    @property
+    def whole_catalogue(self) -> bool:
+        """True when every public story matches, so stored catalogue counts apply."""
+        return not self.filtered and not self.searching
 
     @property
     def searching(self) -> bool:
@@ -50,8 +55,11 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
     """
     stories = Story.objects.public() if base is None else base
     filterset = StoryFilterSet(params, queryset=stories)
-    filtered = cast(StoryQuerySet, filterset.qs.distinct())
     messages = filterset.error_messages()
+    active = _active_filters(filterset, params)
+    # A semi-join: stories matched through several joined rows come once, with no
+    # DISTINCT over every column (which made counting a page a sort of the catalogue).
+    filtered = stories.filter(pk__in=filterset.qs.order_by().values("pk")) if active else stories
 
     ordered, query, search, sort, more = search_and_sort(
         filtered, q=params.get("q"), sort=params.get("sort", "")
@@ -64,6 +72,16 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
         filterset=filterset,
         search=search,
         messages=messages,
+        filtered=active,
+    )
+
+
+def _active_filters(filterset: StoryFilterSet, params: QueryDict) -> bool:
+    """Whether any filter with a valid, non-empty value narrows the stories."""
+    errors = filterset.form.errors
+    return any(
+        name not in errors and any(value for value in params.getlist(name))
+        for name in filterset.filters
     )
 
 

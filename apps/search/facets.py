@@ -1,10 +1,13 @@
 """Facet counts over a set of stories, a constant number of queries whatever its size."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.http import QueryDict
 
+from apps.catalog.aggregates import stored_aggregate
 from apps.catalog.models import (
     Component,
     ComponentArea,
@@ -62,7 +65,7 @@ def toggle_url(params: QueryDict, name: str, value: str) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-def _facet(params: QueryDict, name: str, label: str, rows: list[tuple[str, str, int]]) -> Facet:
+def _facet(params: QueryDict, name: str, label: str, rows: Sequence[Sequence[Any]]) -> Facet:
     selected = set(params.getlist(name))
     values = [
         FacetValue(value, text, count, value in selected, toggle_url(params, name, value))
@@ -71,9 +74,13 @@ def _facet(params: QueryDict, name: str, label: str, rows: list[tuple[str, str, 
     return Facet(name, label, values)
 
 
-def story_facets(stories: QuerySet[Story], params: QueryDict) -> list[Facet]:
+FacetCounts = dict[str, list[list]]
+
+
+def facet_counts(stories: QuerySet[Story], *, organizations: Iterable[str] = ()) -> FacetCounts:
     """Counts per area, component, platform, impact, source kind, organization and year
-    among `stories` (already filtered and public), with links that toggle each value."""
+    among `stories` (already filtered and public), as JSON-serialisable rows. Organizations:
+    the busiest few, and those named in `organizations`."""
     ids = stories.order_by().values("pk")
     through = Story.components.through.objects.filter(story__in=ids)
 
@@ -84,34 +91,30 @@ def story_facets(stories: QuerySet[Story], params: QueryDict) -> list[Facet]:
         through.values_list("component__area_id").annotate(n=Count("story_id", distinct=True))
     )
     components = {c.pk: c for c in Component.objects.all()}
-    selected_components = set(params.getlist("component"))
     top = sorted(component_counts.items(), key=lambda item: (-item[1], components[item[0]].name))
-    shown = [pk for pk, _ in top[:TOP_COMPONENTS]] + [
-        pk for pk, _ in top[TOP_COMPONENTS:] if components[pk].slug in selected_components
-    ]
-
     platform_counts = Platform.objects.filter(stories__in=ids).annotate(
         n=Count("stories", distinct=True)
     )
     impact_counts = ImpactKind.objects.filter(stories__in=ids).annotate(
         n=Count("stories", distinct=True)
     )
-    kind_counts = dict(
+    kind_counts = (
         Source.objects.filter(story__in=ids)
         .values_list("kind")
         .annotate(n=Count("story_id", distinct=True))
+        .order_by("kind")
     )
-    organizations = (
+    wanted = set(organizations)
+    busiest = (
         stories.order_by()
         .values_list("organization__slug", "organization__name")
         .annotate(n=Count("pk", distinct=True))
         .order_by("-n", "organization__name")
     )
-    selected_orgs = set(params.getlist("organization"))
     org_rows = [
-        row
-        for index, row in enumerate(organizations)
-        if index < TOP_ORGANIZATIONS or row[0] in selected_orgs
+        list(row)
+        for index, row in enumerate(busiest)
+        if index < TOP_ORGANIZATIONS or row[0] in wanted
     ]
     years = (
         stories.order_by()
@@ -119,37 +122,77 @@ def story_facets(stories: QuerySet[Story], params: QueryDict) -> list[Facet]:
         .annotate(n=Count("pk", distinct=True))
         .order_by("-published_on__year")
     )
-    areas = ComponentArea.objects.all()
+    return {
+        "area": [
+            [a.slug, a.name, area_counts[a.pk]]
+            for a in ComponentArea.objects.all()
+            if a.pk in area_counts
+        ],
+        "component": [[components[pk].slug, components[pk].name, n] for pk, n in top],
+        "platform": [[p.slug, p.name, p.n] for p in platform_counts],
+        "impact": [[i.slug, i.name, i.n] for i in impact_counts],
+        "kind": [[kind, n] for kind, n in kind_counts],
+        "organization": org_rows,
+        "year": [[year, n] for year, n in years],
+    }
+
+
+def public_facet_counts() -> dict[str, Any]:
+    """facet_counts() of the whole public catalogue, with its number of stories ("total")
+    and of organizations, stored until the catalogue changes."""
+
+    def compute() -> dict[str, Any]:
+        public = Story.objects.public()
+        return {
+            **facet_counts(public),
+            "total": public.count(),
+            "organizations": public.values("organization").distinct().count(),
+        }
+
+    return stored_aggregate("facets", compute)
+
+
+def story_facets(
+    stories: QuerySet[Story], params: QueryDict, *, counts: dict[str, Any] | None = None
+) -> list[Facet]:
+    """The facets of `stories` (already filtered and public), with links that toggle each
+    value; `counts` when already known (the whole catalogue's, say)."""
+    selected_orgs = params.getlist("organization")
+    if counts is None:
+        counts = facet_counts(stories, organizations=selected_orgs)
+    selected_components = set(params.getlist("component"))
+    components = counts["component"]
+    shown = components[:TOP_COMPONENTS] + [
+        row for row in components[TOP_COMPONENTS:] if row[0] in selected_components
+    ]
     kind_labels = dict(SourceKind.choices)
+    orgs = set(selected_orgs)
     return [
-        _facet(
-            params,
-            "area",
-            "Area",
-            [(a.slug, a.name, area_counts[a.pk]) for a in areas if a.pk in area_counts],
-        ),
-        _facet(
-            params,
-            "component",
-            "Component",
-            [(components[pk].slug, components[pk].name, component_counts[pk]) for pk in shown],
-        ),
-        _facet(params, "platform", "Platform", [(p.slug, p.name, p.n) for p in platform_counts]),
-        _facet(params, "impact", "Impact", [(i.slug, i.name, i.n) for i in impact_counts]),
+        _facet(params, "area", "Area", counts["area"]),
+        _facet(params, "component", "Component", shown),
+        _facet(params, "platform", "Platform", counts["platform"]),
+        _facet(params, "impact", "Impact", counts["impact"]),
         _facet(
             params,
             "kind",
             "Source kind",
-            [(kind, kind_labels[kind], count) for kind, count in kind_counts.items()],
+            [(kind, kind_labels.get(kind, kind), n) for kind, n in counts["kind"]],
         ),
         _facet(
-            params, "organization", "Organization", [(slug, name, n) for slug, name, n in org_rows]
+            params,
+            "organization",
+            "Organization",
+            [
+                row
+                for index, row in enumerate(counts["organization"])
+                if index < TOP_ORGANIZATIONS or row[0] in orgs
+            ],
         ),
-        _year_facet(params, [(year, n) for year, n in years]),
+        _year_facet(params, counts["year"]),
     ]
 
 
-def _year_facet(params: QueryDict, rows: list[tuple[int, int]]) -> Facet:
+def _year_facet(params: QueryDict, rows: Sequence[Sequence[int]]) -> Facet:
     """Years narrow through the year range: a year's link sets from = to = that year."""
     current = (params.get("year_from"), params.get("year_to"))
     values = []

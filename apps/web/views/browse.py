@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.api.permissions import MODERATOR, has_role
+from apps.catalog.aggregates import stored_aggregate
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import (
     Component,
@@ -19,18 +19,34 @@ from apps.catalog.models import (
 )
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
-from apps.search.facets import Facet, story_facets, with_params
+from apps.search.facets import Facet, public_facet_counts, story_facets, with_params
+from apps.web.views.paging import PAGE_SIZE, StoryPaginator, paginate
 
 
-def _component_map() -> list[ComponentArea]:
-    """Areas with their components, each annotated with its public story count."""
-    return list(
+def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:
+    """Areas with their components, each with its public story count (from `counts`,
+    the stored catalogue counts)."""
+    by_slug = {slug: n for slug, _, n in counts["component"]}
+    areas = list(
         ComponentArea.objects.prefetch_related(
-            Prefetch(
-                "components",
-                queryset=Component.objects.with_public_story_counts().order_by("position"),
-            )
+            Prefetch("components", queryset=Component.objects.order_by("position"))
         )
+    )
+    for area in areas:
+        for component in area.components.all():
+            component.story_count = by_slug.get(component.slug, 0)  # type: ignore[attr-defined]
+    return areas
+
+
+def _mitigation_counts() -> dict[str, int]:
+    """Public stories per mitigation slug, stored until the catalogue changes."""
+    return stored_aggregate(  # type: ignore[no-any-return]
+        "mitigations",
+        lambda: dict(
+            Mitigation.objects.annotate(
+                n=Count("stories", filter=Q(stories__status=StoryStatus.PUBLISHED))
+            ).values_list("slug", "n")
+        ),
     )
 
 
@@ -39,15 +55,13 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        public = Story.objects.public()
+        counts = public_facet_counts()
         context.update(
-            story_count=public.count(),
-            organization_count=Organization.objects.filter(stories__status=StoryStatus.PUBLISHED)
-            .distinct()
-            .count(),
+            story_count=counts["total"],
+            organization_count=counts["organizations"],
             mitigation_count=Mitigation.objects.count(),
-            recent_stories=public.for_list().order_by("-created_at", "slug")[:8],
-            areas=_component_map(),
+            recent_stories=Story.objects.public().for_list().order_by("-created_at", "slug")[:8],
+            areas=_component_map(counts),
         )
         return context
 
@@ -56,14 +70,19 @@ class StoryListView(TemplateView):
     """Stories with facets, full-text search, sorting and pagination; the URL holds it all."""
 
     template_name = "web/story_list.html"
-    paginate_by = 20
+    paginate_by = PAGE_SIZE
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         browse = browse_stories(params)
-        page = Paginator(browse.stories.for_list(), self.paginate_by).get_page(params.get("page"))
-        facets = story_facets(browse.stories, params)
+        # The whole catalogue's counts are stored; a narrower list counts its own.
+        counts = public_facet_counts() if browse.whole_catalogue else None
+        paginator = StoryPaginator(
+            browse.stories.for_list(), self.paginate_by, count=counts["total"] if counts else None
+        )
+        page = paginator.get_page(params.get("page"))
+        facets = story_facets(browse.stories, params, counts=counts)
         page_ids = [story.pk for story in page.object_list]
         context.update(
             browse=browse,
@@ -116,6 +135,7 @@ class StoryDetailView(DetailView):
     context_object_name = "story"
 
     related_count = 5
+    related_window = 200
 
     def get_queryset(self) -> QuerySet[Story]:
         return Story.objects.public().for_detail()
@@ -123,14 +143,24 @@ class StoryDetailView(DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         component_ids = [c.pk for c in self.object.components.all()]
+        # Candidates: the newest stories of each of its components (index on component,
+        # story), so the cost does not grow with how common a component is.
+        through = Story.components.through.objects.order_by("-story_id")
+        candidates = Q()
+        for pk in component_ids:
+            newest = through.filter(component_id=pk).values("story_id")[: self.related_window]
+            candidates |= Q(pk__in=newest)
         # Stories sharing the most components first; the filter makes Count see only shared ones.
         context["related"] = (
             Story.objects.public()
+            .filter(candidates)
             .exclude(pk=self.object.pk)
             .filter(components__in=component_ids)
             .annotate(shared=Count("components", distinct=True))
             .select_related("organization")
             .order_by("-shared", "-published_on", "slug")[: self.related_count]
+            if component_ids
+            else Story.objects.none()
         )
         context["can_moderate"] = has_role(self.request.user, MODERATOR)
         return context
@@ -141,7 +171,7 @@ class ComponentListView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["areas"] = _component_map()
+        context["areas"] = _component_map(public_facet_counts())
         return context
 
 
@@ -152,8 +182,14 @@ class ComponentDetailView(DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["stories"] = (
-            Story.objects.public().with_component(self.object.slug).for_list().newest_first()
+        counts = {slug: n for slug, _, n in public_facet_counts()["component"]}
+        stories = Story.objects.public().with_component(self.object.slug)
+        context.update(
+            paginate(
+                self.request,
+                stories.for_list().newest_first(),
+                count=counts.get(self.object.slug, 0),
+            )
         )
         return context
 
@@ -163,9 +199,14 @@ class MitigationListView(ListView):
     context_object_name = "mitigations"
 
     def get_queryset(self) -> QuerySet[Mitigation]:
-        return Mitigation.objects.annotate(
-            story_count=Count("stories", filter=Q(stories__status=StoryStatus.PUBLISHED))
-        ).prefetch_related("components")
+        return Mitigation.objects.prefetch_related("components")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        counts = _mitigation_counts()
+        for mitigation in context["mitigations"]:
+            mitigation.story_count = counts.get(mitigation.slug, 0)
+        return context
 
 
 class MitigationDetailView(DetailView):
@@ -175,8 +216,13 @@ class MitigationDetailView(DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["stories"] = (
-            Story.objects.public().filter(mitigations=self.object).for_list().newest_first()
+        stories = Story.objects.public().filter(mitigations=self.object)
+        context.update(
+            paginate(
+                self.request,
+                stories.for_list().newest_first(),
+                count=_mitigation_counts().get(self.object.slug, 0),
+            )
         )
         return context
 
@@ -201,7 +247,6 @@ class OrganizationDetailView(DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["stories"] = (
-            Story.objects.public().filter(organization=self.object).for_list().newest_first()
-        )
+        stories = Story.objects.public().filter(organization=self.object)
+        context.update(paginate(self.request, stories.for_list().newest_first()))
         return context

@@ -1,7 +1,7 @@
 """The Trends page: what the published catalogue looks like by year, component and platform.
 
-Every count starts at Story.objects.public(); the page runs four queries however large
-the catalogue grows.
+Every count starts at Story.objects.public(); the four aggregates are stored until the
+catalogue changes, so the page reads one row however large the catalogue grows.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,6 +12,7 @@ from django.db.models import Count, F
 from django.db.models.functions import ExtractYear
 from django.views.generic import TemplateView
 
+from apps.catalog.aggregates import stored_aggregate
 from apps.catalog.models import Story
 from apps.web.charts import Bar, Series, chart_legend, horizontal_bar_chart, stacked_bar_chart
 
@@ -46,46 +47,11 @@ class TrendsView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        public = Story.objects.public()
-
-        # A story counts once per area it touches, so the areas of a year can add up
-        # to more than the stories published that year.
-        year_area_counts = (
-            public.values(
-                year=ExtractYear("published_on"),
-                area_slug=F("components__area__slug"),
-                area_name=F("components__area__name"),
-                area_position=F("components__area__position"),
-            )
-            .annotate(stories=Count("pk", distinct=True))
-            .order_by()
-        )
-        year_counts = (
-            public.values(year=ExtractYear("published_on"))
-            .annotate(stories=Count("pk", distinct=True))
-            .order_by("year")
-        )
-        component_counts = (
-            public.filter(components__isnull=False)
-            .values(
-                component_slug=F("components__slug"),
-                component_name=F("components__name"),
-                area_slug=F("components__area__slug"),
-                area_name=F("components__area__name"),
-            )
-            .annotate(stories=Count("pk", distinct=True))
-            .order_by("-stories", "component_name")[:TOP_COMPONENTS]
-        )
-        # The left join keeps stories without a platform as one row whose platform is None.
-        platform_counts = (
-            public.values(
-                platform_slug=F("platforms__slug"),
-                platform_name=F("platforms__name"),
-                platform_position=F("platforms__position"),
-            )
-            .annotate(stories=Count("pk", distinct=True))
-            .order_by("-stories", "platform_position", "platform_name")
-        )
+        data = stored_aggregate("trends", _trends_counts)
+        year_area_counts = data["year_area_counts"]
+        year_counts = data["year_counts"]
+        component_counts = data["component_counts"]
+        platform_counts = data["platform_counts"]
 
         areas, year_rows = _year_table(list(year_area_counts), list(year_counts))
         area_index = {area.slug: area.series_index for area in areas}
@@ -150,6 +116,56 @@ class TrendsView(TemplateView):
             ),
         )
         return context
+
+
+def _trends_counts() -> dict[str, Any]:
+    """The four aggregates the page draws, over the whole public catalogue."""
+    public = Story.objects.public()
+
+    # A story counts once per area it touches, so the areas of a year can add up
+    # to more than the stories published that year.
+    year_area_counts = (
+        public.values(
+            year=ExtractYear("published_on"),
+            area_slug=F("components__area__slug"),
+            area_name=F("components__area__name"),
+            area_position=F("components__area__position"),
+        )
+        .annotate(stories=Count("pk", distinct=True))
+        .order_by()
+    )
+    year_counts = (
+        public.values(year=ExtractYear("published_on"))
+        .annotate(stories=Count("pk", distinct=True))
+        .order_by("year")
+    )
+    component_counts = (
+        public.filter(components__isnull=False)
+        .values(
+            component_slug=F("components__slug"),
+            component_name=F("components__name"),
+            area_slug=F("components__area__slug"),
+            area_name=F("components__area__name"),
+        )
+        .annotate(stories=Count("pk", distinct=True))
+        .order_by("-stories", "component_name")[:TOP_COMPONENTS]
+    )
+    # The left join keeps stories without a platform as one row whose platform is None.
+    platform_counts = (
+        public.values(
+            platform_slug=F("platforms__slug"),
+            platform_name=F("platforms__name"),
+            platform_position=F("platforms__position"),
+        )
+        .annotate(stories=Count("pk", distinct=True))
+        .order_by("-stories", "platform_position", "platform_name")
+    )
+    return {
+        "year_area_counts": list(year_area_counts),
+        "year_counts": list(year_counts),
+        "component_counts": list(component_counts),
+        "platform_counts": list(platform_counts),
+    }
 
 
 def _year_table(
