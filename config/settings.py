@@ -224,6 +224,12 @@ REST_FRAMEWORK = {
         "anon": _rate("API_THROTTLE_ANON", "120/min"),
         "user": _rate("API_THROTTLE_USER", "600/min"),
     },
+    # JSON nested at most 32 deep and with no lone surrogate; forms as DRF parses them.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "apps.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -248,12 +254,6 @@ SPECTACULAR_SETTINGS = {
 
 # Link health and upstream sync (both off by default: they reach the network) -----
 LINKCHECK_ENABLED = env_bool("LINKCHECK_ENABLED", False)
-    # JSON nested at most 32 deep and with no lone surrogate; forms as DRF parses them.
-    "DEFAULT_PARSER_CLASSES": [
-        "apps.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
 # Tests only: lets the checker reach servers on 127.0.0.1 / ::1.
 LINKCHECK_ALLOW_LOOPBACK = env_bool("LINKCHECK_ALLOW_LOOPBACK", False)
 LINKCHECK_CONNECT_TIMEOUT = env_int("LINKCHECK_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
