@@ -31,10 +31,16 @@ from apps.catalog.models import (
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.services import _enqueue_first_checks
 from apps.catalog.slugs import slug_words
-from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
+from apps.catalog.storyfiles.mapping import record_from_mitigation
 from apps.catalog.storyfiles.parsing import Catalogue
 from apps.catalog.storyfiles.payload import record_to_payload
-from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.catalog.storyfiles.records import (
+    MitigationLinkRecord,
+    Problem,
+    SourceRecord,
+    StoryRecord,
+    UpstreamRecord,
+)
 from apps.search.indexing import index_stories, unindexed_story_ids
 
 M = TypeVar("M", bound=models.Model)
@@ -177,6 +183,89 @@ def _upstream_key(url: str) -> tuple[UpstreamKey, UpstreamRef]:
     return (ref.tracker, ref.owner.lower(), ref.repo.lower(), ref.number), ref
 
 
+def _stored_records(
+    slugs: Iterable[str], orders: dict[str, dict[str, int]]
+) -> dict[str, tuple[Story, StoryRecord]]:
+    """The stories with these slugs (only the columns an import reads) and their records.
+
+    Seven queries of plain rows rather than model instances for every relation; the
+    records equal record_from_story's (tests/catalog/test_import_batches.py holds them so).
+    """
+    rows = Story.objects.filter(slug__in=slugs).values_list(
+        "pk", "slug", "origin", "version", "title", "organization__name", "published_on",
+        "date_precision", "summary", "summary_html", "excerpt", "verification", "symptoms",
+    )  # fmt: skip
+    stories = {row[0]: row for row in rows}
+    if not stories:
+        return {}
+    ids = list(stories)
+
+    def grouped(queryset: models.QuerySet[Any], *columns: str) -> dict[int, list[Any]]:
+        found: dict[int, list[Any]] = {}
+        for story_id, *values in queryset.filter(story_id__in=ids).values_list(
+            "story_id", *columns
+        ):
+            found.setdefault(story_id, []).append(values[0] if len(values) == 1 else values)
+        return found
+
+    def ordered(slugs: list[str] | None, order: dict[str, int]) -> tuple[str, ...]:
+        return tuple(sorted(slugs or (), key=lambda slug: (order.get(slug, len(order)), slug)))
+
+    sources = grouped(Source.objects.order_by("story_id", "position", "id"), "url", "kind", "title")
+    components = grouped(Story.components.through.objects.all(), "component__slug")
+    platforms = grouped(Story.platforms.through.objects.all(), "platform__slug")
+    impacts = grouped(Story.impacts.through.objects.all(), "impactkind__slug")
+    upstream = grouped(
+        StoryUpstreamIssue.objects.order_by("story_id", "position", "id"),
+        "upstream_issue__url",
+        "note",
+    )
+    mitigations = grouped(
+        StoryMitigation.objects.order_by("story_id", "position", "id"), "mitigation__slug", "note"
+    )
+    found = {}
+    for pk, row in stories.items():
+        (_, slug, origin, version, title, organization, date, precision, summary, html,
+         excerpt, verified, symptoms) = row  # fmt: skip
+        story = Story(
+            pk=pk,
+            slug=slug,
+            origin=origin,
+            version=version,
+            summary=summary,
+            summary_html=html,
+            excerpt=excerpt,
+        )
+        found[slug] = (
+            story,
+            StoryRecord(
+                slug=slug,
+                title=title,
+                organization=organization,
+                date=date,
+                date_precision=precision,
+                sources=tuple(
+                    SourceRecord(url=url, kind=kind, title=source_title)
+                    for url, kind, source_title in sources.get(pk, ())
+                ),
+                components=ordered(components.get(pk), orders["component_order"]),
+                platforms=ordered(platforms.get(pk), orders["platform_order"]),
+                impacts=ordered(impacts.get(pk), orders["impact_order"]),
+                upstream=tuple(
+                    UpstreamRecord(url=url, note=note) for url, note in upstream.get(pk, ())
+                ),
+                mitigations=tuple(
+                    MitigationLinkRecord(slug=mitigation, note=note)
+                    for mitigation, note in mitigations.get(pk, ())
+                ),
+                verified=verified,
+                summary=summary.strip(),
+                symptoms=tuple(symptoms or ()),
+            ),
+        )
+    return found
+
+
 # The relation tables a story's file content is spread over, rewritten for each changed story.
 _LINK_MODELS: tuple[type[models.Model], ...] = (
     Story.components.through,
@@ -223,23 +312,18 @@ class _StoryImport:
     def add(self, records: list[StoryRecord], *, write: bool) -> None:
         """Compare a batch with the database; unless a problem was found, write what differs."""
         self.file_slugs.update(record.slug for record in records)
-        stories = {
-            story.slug: story
-            for story in Story.objects.for_detail().filter(slug__in=[r.slug for r in records])
-        }
+        stored = _stored_records([r.slug for r in records], self.orders)
         new: list[StoryRecord] = []
         changed: list[tuple[Story, StoryRecord, StoryRecord]] = []
         adopted: list[Story] = []
         refused: list[StoryRecord] = []
         problems_before = len(self.problems)
         for record in records:
-            story = stories.get(record.slug)
-            if story is None:
+            if record.slug not in stored:
                 new.append(record)
                 continue
-            before = self.before_move.pop(record.slug, None) or record_from_story(
-                story, **self.orders
-            )
+            story, before = stored[record.slug]
+            before = self.before_move.pop(record.slug, before)
             if before == record:
                 self.report.count("stories", "unchanged")
                 if story.origin == Story.Origin.WEB:
@@ -309,8 +393,8 @@ class _StoryImport:
         if not taken:
             return
         owners = set(taken.values()) - self.before_move.keys()
-        for story in Story.objects.for_detail().filter(slug__in=owners):
-            self.before_move[story.slug] = record_from_story(story, **self.orders)
+        for slug, (_, record) in _stored_records(owners, self.orders).items():
+            self.before_move[slug] = record
         Source.objects.filter(canonical_url__in=taken).delete()
 
     def _write(

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -27,6 +28,8 @@ TRACKING_PARAMETERS = frozenset(
 TRACKING_PREFIXES = ("utm_",)
 
 MAX_URL_LENGTH = 1000
+# What str.isspace() calls white space (re's \s for str patterns), and control characters.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 
 
 class InvalidURL(ValueError):
@@ -42,7 +45,7 @@ def check_http_url(url: str) -> str:
         raise InvalidURL("is empty")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"is longer than {MAX_URL_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if _SPACE_OR_CONTROL.search(url):
         raise InvalidURL("contains white space or control characters")
     try:
         parts = urlsplit(url)
@@ -74,6 +77,14 @@ def canonicalize_url(url: str) -> str:
     parameters and a trailing slash, sorts the remaining query parameters, and
     normalises percent-encoding. Raises InvalidURL for anything but http(s).
     """
+    if not isinstance(url, str):
+        raise InvalidURL("must be a URL string")
+    return _canonical(url)
+
+
+# Imports canonicalize each source URL several times (checks, duplicates, owners).
+@lru_cache(maxsize=4096)
+def _canonical(url: str) -> str:
     parts = urlsplit(check_http_url(url))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")

@@ -177,3 +177,22 @@ def test_front_matter_means_the_same_with_either_yaml_loader(text: str) -> None:
             _load_yaml(text)
     else:
         assert _load_yaml(text) == expected
+
+
+def test_stored_records_equal_the_records_the_rest_of_the_code_reads(
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    from apps.catalog.importing import _stored_records
+    from apps.catalog.services import DatabaseTerms
+    from apps.catalog.storyfiles.mapping import record_from_story
+    from tests.conftest import REPO_FIXTURES
+
+    settings.STORIES_FIXTURES_DIR = REPO_FIXTURES
+    run()
+    orders = DatabaseTerms().orders()
+    stories = list(Story.objects.for_detail())
+    assert len(stories) > 50
+    stored = _stored_records([story.slug for story in stories], orders)
+    for story in stories:
+        assert stored[story.slug][1] == record_from_story(story, **orders), story.slug
+    assert any(record.symptoms for _, record in stored.values())
