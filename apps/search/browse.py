@@ -5,13 +5,14 @@ surface filters, searches and sorts the same way.
 """
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.http import QueryDict
 
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import Story, StoryQuerySet
 from apps.search.engine import SearchResults, search_stories
-from apps.search.query import MAX_QUERY_LENGTH, ParsedQuery, parse_query
+from apps.search.query import MAX_QUERY_LENGTH, MAX_TERMS, ParsedQuery, parse_query
 
 SORTS = {
     "relevance": "Best match",
@@ -92,7 +93,10 @@ def search_and_sort(
     messages = []
     query = parse_query(q)
     if query.truncated:
-        messages.append(f"Your search was shortened to its first {MAX_QUERY_LENGTH} characters.")
+        messages.append(
+            f"Your search was shortened to its first {MAX_QUERY_LENGTH:,} characters "
+            f"(cut at a word boundary) and {MAX_TERMS} distinct words."
+        )
     if query.text and query.is_empty:
         messages.append("There is no word to search for in that query, so all stories are shown.")
 
@@ -101,7 +105,10 @@ def search_and_sort(
         search = search_stories(query, stories)
         if search.problem:
             messages.append(search.problem)
-        stories = stories.filter(pk__in=search.story_ids)
+        if search.ordered is not None:
+            stories = cast(StoryQuerySet, search.ordered)
+        else:
+            stories = stories.filter(pk__in=search.story_ids)
 
     default = "relevance" if search else "newest"
     chosen = sort if sort in SORTS else default
@@ -110,7 +117,10 @@ def search_and_sort(
     if chosen == "relevance" and not search:
         chosen = "newest"
     if chosen == "relevance" and search:
-        ordered = stories.order_by(search.ordering(), "slug")
+        # PostgreSQL ranks in SQL; SQLite keeps the engine's id order.
+        ordered = (
+            stories if search.ordered is not None else stories.order_by(search.ordering(), "slug")
+        )
     else:
         ordered = stories.order_by(*ORDERINGS[chosen])
     return ordered, query, search, chosen, messages

@@ -1,39 +1,54 @@
 """Ranked full-text search over stories: one function, one results contract, two engines.
 
-PostgreSQL: weighted tsvector with a GIN index, queried with websearch_to_tsquery and
-ranked by ts_rank. SQLite: FTS5 with the Porter stemmer, ranked by bm25. Title weighs
-most, then the descriptive words (organization, components and aliases, sources,
+PostgreSQL: weighted tsvector with a GIN index over published documents, queried with
+websearch_to_tsquery and ranked by ts_rank_cd (cover density, so words close together
+count more). SQLite: FTS5 with the Porter stemmer, ranked by bm25. Title and symptoms
+weigh most, then the descriptive words (organization, components, platforms, sources,
 mitigations), then the summary.
+
+A query is a list of groups (a word or phrase with its alternatives). Stories that
+satisfy every group come first and alone; when none does, stories satisfying some
+groups are ranked by how many they cover, then by rank ("partial" results).
 """
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Expression, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.catalog.models import Story
 from apps.search.indexing import FTS5_TABLE, SEARCH_CONFIG
 from apps.search.models import StorySearchDocument
-from apps.search.query import ParsedQuery, parse_query
+from apps.search.query import Group, ParsedQuery, group_fts5, group_websearch, parse_query
+from apps.search.typos import corrected
 
+# SQLite ranks in Python-visible id lists; a cap keeps the ORDER BY CASE small.
 MAX_RESULTS = 1000
 _START, _STOP = "\x02", "\x03"
-# ts_rank weights are given as {D, C, B, A}; bm25 weights per column
-# (title, meta, body, aliases).
-_PG_WEIGHTS = [0.02, 0.2, 0.4, 1.0]
-_BM25_WEIGHTS = (10.0, 4.0, 1.0, 0.2)
+# ts_rank weights are given as {D, C, B, A}; bm25 weights per FTS5 column
+# (title, symptoms, meta, body).
+_PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
+_BM25_WEIGHTS = (10.0, 10.0, 4.0, 1.0)
 
 
 @dataclass
 class SearchResults:
-    """Matching story ids, best first, restricted to the stories searched in."""
+    """Matching story ids, best first, restricted to the stories searched in.
+
+    `partial`: no story matched every word, so these match some of them.
+    `corrections`: typed word -> the indexed word it was also searched as.
+    """
 
     query: ParsedQuery
     story_ids: list[int] = field(default_factory=list)
     problem: str = ""
+    partial: bool = False
+    corrections: dict[str, str] = field(default_factory=dict)
+    ordered: QuerySet[Story] | None = None
 
     def ordering(self) -> Case:
         """An ORDER BY expression that keeps the ranking of `story_ids`."""
@@ -48,44 +63,93 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
     """Rank the stories of `stories` that match `query`.
 
     `stories` is the set the caller may show (always derived from Story.objects.public()
-    for public surfaces); nothing outside it is ever returned.
+    for public surfaces); nothing outside it is ever returned. On PostgreSQL
+    `results.ordered` is the ranked queryset (all matches, for paging); `story_ids` holds
+    its first MAX_RESULTS ids on both engines.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     results = SearchResults(query=parsed)
     if parsed.is_empty:
         return results
-    candidates = stories.order_by().values("pk")
     try:
         with transaction.atomic():
+            parsed, results.corrections = corrected(parsed)
+            results.query = parsed
             if connection.vendor == "postgresql":
-                results.story_ids = _postgres_ids(parsed, candidates)
+                results.ordered, results.partial = _postgres_ranked(parsed, stories)
+                results.story_ids = list(results.ordered.values_list("pk", flat=True)[:MAX_RESULTS])
             else:
-                results.story_ids = _sqlite_ids(parsed, candidates)
+                results.story_ids, results.partial = _sqlite_ids(parsed, stories)
     except DatabaseError:
         results.problem = "That search could not be run. Try plain words."
+        results.story_ids, results.ordered = [], None
     return results
 
 
-def _postgres_ids(parsed: ParsedQuery, candidates: QuerySet) -> list[int]:  # type: ignore[type-arg]
-    tsquery = SearchQuery(parsed.websearch(), search_type="websearch", config=SEARCH_CONFIG)
-    return list(
-        StorySearchDocument.objects.filter(story__in=candidates, vector=tsquery)
-        .annotate(rank=SearchRank(F("vector"), tsquery, weights=_PG_WEIGHTS))
-        .order_by("-rank", "story_id")
-        .values_list("story_id", flat=True)[:MAX_RESULTS]
+def _tsquery(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story]) -> tuple[QuerySet[Story], bool]:
+    groups = [_tsquery(group_websearch(g)) for g in parsed.groups]
+    matches_any = reduce(lambda a, b: a | b, groups)
+    matches_all = reduce(lambda a, b: a & b, groups)
+    base = stories.filter(search_document__published=True)
+    if parsed.excluded:
+        excluded = _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded))
+        matches_any &= ~excluded
+        matches_all &= ~excluded
+    rank = SearchRank(
+        F("search_document__vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True
     )
+    full = base.filter(search_document__vector=matches_all)
+    if len(groups) == 1 or full.exists():
+        return full.annotate(search_rank=rank).order_by("-search_rank", "slug"), False
+    covered: Expression = Value(0)
+    for group in groups:
+        covered = covered + Case(When(Q(search_document__vector=group), then=1), default=0)
+    partial = (
+        base.filter(search_document__vector=matches_any)
+        .annotate(search_covered=covered, search_rank=rank)
+        .order_by("-search_covered", "-search_rank", "slug")
+    )
+    return partial, True
 
 
-def _sqlite_ids(parsed: ParsedQuery, candidates: QuerySet) -> list[int]:  # type: ignore[type-arg]
-    subquery, params = candidates.query.sql_with_params()
+def _sqlite_ids(parsed: ParsedQuery, stories: QuerySet[Story]) -> tuple[list[int], bool]:
+    subquery, params = stories.order_by().values("pk").query.sql_with_params()
     weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
-    sql = (
+    full_sql = (
         f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s "  # noqa: S608
         f"AND rowid IN ({subquery}) ORDER BY bm25({FTS5_TABLE}, {weights}), rowid LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [parsed.fts5(), *params, MAX_RESULTS])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(full_sql, [parsed.fts5(), *params, MAX_RESULTS])
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids or len(parsed.groups) == 1:
+            return ids, False
+        # One MATCH per group; a story's coverage is the number of groups it satisfies.
+        branches, branch_params = [], []
+        for group in parsed.groups:
+            branches.append(
+                f"SELECT rowid, bm25({FTS5_TABLE}, {weights}) AS score FROM {FTS5_TABLE} "  # noqa: S608
+                f"WHERE {FTS5_TABLE} MATCH %s"
+            )
+            branch_params.append(_with_exclusions(parsed, group))
+        sql = (
+            f"SELECT rowid FROM ({' UNION ALL '.join(branches)}) "  # noqa: S608
+            f"WHERE rowid IN ({subquery}) GROUP BY rowid "
+            "ORDER BY count(*) DESC, sum(score), rowid LIMIT %s"
+        )
+        cursor.execute(sql, [*branch_params, *params, MAX_RESULTS])
+        return [row[0] for row in cursor.fetchall()], True
+
+
+def _with_exclusions(parsed: ParsedQuery, group: Group) -> str:
+    expression = group_fts5(group)
+    for text in parsed.excluded:
+        expression = f'{expression} NOT "{text.replace(chr(34), chr(34) * 2)}"'
+    return expression
 
 
 def _highlight(text: str) -> SafeString:
@@ -95,14 +159,16 @@ def _highlight(text: str) -> SafeString:
 
 @dataclass(frozen=True)
 class Highlight:
-    """A result's title and best summary passage, escaped, with matches in <mark>."""
+    """A result's title and the passage that shows why it matched (a symptom when one
+    matched, else the best summary passage), escaped, with matches in <mark>."""
 
     title: SafeString
     passage: SafeString
+    symptom: bool = False
 
 
 def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
-    """Highlighted titles and summary passages of these stories, in one query."""
+    """Highlighted titles and passages of these stories, in one query."""
     if query.is_empty or not story_ids:
         return {}
     try:
@@ -113,48 +179,55 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
                 rows = _sqlite_highlights(query, story_ids)
     except DatabaseError:
         return {}
-    return {
-        pk: Highlight(title=_highlight(title), passage=_highlight(passage or ""))
-        for pk, title, passage in rows
-    }
+    result = {}
+    for pk, title, symptoms, passage in rows:
+        symptom = _STOP in (symptoms or "")
+        shown = symptoms if symptom else passage
+        result[pk] = Highlight(
+            title=_highlight(title), passage=_highlight(shown or ""), symptom=symptom
+        )
+    return result
 
 
-def _postgres_highlights(query: ParsedQuery, story_ids: list[int]) -> list[tuple[int, str, str]]:
-    tsquery = SearchQuery(query.websearch(), search_type="websearch", config=SEARCH_CONFIG)
+def _postgres_highlights(
+    query: ParsedQuery, story_ids: list[int]
+) -> list[tuple[int, str, str, str]]:
+    tsquery = _tsquery(query.any_websearch())
+    marks = {"config": SEARCH_CONFIG, "start_sel": _START, "stop_sel": _STOP}
     return list(
         StorySearchDocument.objects.filter(story_id__in=story_ids)
         .annotate(
-            marked_title=SearchHeadline(
-                "title",
+            marked_title=SearchHeadline("title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
+            marked_symptoms=SearchHeadline(
+                "symptoms",
                 tsquery,
-                config=SEARCH_CONFIG,
-                start_sel=_START,
-                stop_sel=_STOP,
-                highlight_all=True,
+                max_words=30,
+                min_words=5,
+                max_fragments=1,
+                **marks,  # type: ignore[arg-type]
             ),
             passage=SearchHeadline(
                 "body",
                 tsquery,
-                config=SEARCH_CONFIG,
-                start_sel=_START,
-                stop_sel=_STOP,
                 max_words=35,
                 min_words=15,
                 max_fragments=2,
                 fragment_delimiter=" … ",
+                **marks,  # type: ignore[arg-type]
             ),
         )
-        .values_list("story_id", "marked_title", "passage")
+        .values_list("story_id", "marked_title", "marked_symptoms", "passage")
     )
 
 
-def _sqlite_highlights(query: ParsedQuery, story_ids: list[int]) -> list[tuple[int, str, str]]:
+def _sqlite_highlights(query: ParsedQuery, story_ids: list[int]) -> list[tuple[int, str, str, str]]:
     marks = ", ".join(["%s"] * len(story_ids))
     sql = (
         f"SELECT rowid, highlight({FTS5_TABLE}, 0, char(2), char(3)), "  # noqa: S608
-        f"snippet({FTS5_TABLE}, 2, char(2), char(3), ' … ', 30) "
+        f"snippet({FTS5_TABLE}, 1, char(2), char(3), ' … ', 24), "
+        f"snippet({FTS5_TABLE}, 3, char(2), char(3), ' … ', 30) "
         f"FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s AND rowid IN ({marks})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query.fts5(), *story_ids])
+        cursor.execute(sql, [query.any_fts5(), *story_ids])
         return list(cursor.fetchall())

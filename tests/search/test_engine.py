@@ -131,7 +131,8 @@ def test_snippets_highlight_matches_and_escape_text(stories: dict[str, Story]) -
     assert "<script" not in passage
     assert "<" not in passage.replace("<mark>", "").replace("</mark>", "")
     assert "<mark>throttled</mark>" in result[stories["body"].pk].passage
-    assert result[stories["title"].pk].title == "CPU <mark>throttling</mark> in production"
+    # "CPU throttling" is a thesaurus phrase, so the whole phrase may be marked.
+    assert "throttling</mark> in production" in result[stories["title"].pk].title
 
 
 def test_reindexing_follows_edits(stories: dict[str, Story]) -> None:

@@ -15,9 +15,21 @@ def test_multi_word_phrase() -> None:
 
 
 def test_both_engine_forms_quote_everything() -> None:
-    parsed = parse_query('or "a b" -c')
-    assert parsed.websearch() == '"or" "a b" -"c"'
-    assert parsed.fts5() == '"or" "a b" NOT "c"'
+    parsed = parse_query('quokka "a b" -c')
+    assert parsed.websearch() == '"quokka" "a b" -"c"'
+    assert parsed.fts5() == '(("quokka") AND ("a b")) NOT "c"'
+
+
+def test_or_joins_alternatives_into_one_group() -> None:
+    parsed = parse_query("quokka OR wombat lease")
+    assert parsed.groups[0].alternatives == ("quokka", "wombat")
+    assert parsed.groups[1].typed == "lease"
+    assert "leader election" in parsed.groups[1].alternatives
+    assert parsed.websearch().startswith('("quokka" OR "wombat") (')
+
+
+def test_stop_words_are_dropped_on_both_engines() -> None:
+    assert parse_query("should I remove the quokka").terms == ("remove", "quokka")
 
 
 @pytest.mark.parametrize("raw", ["", ":::", "-aws", '""', "\x00"])
@@ -34,4 +46,4 @@ def test_long_queries_are_cut_at_a_word_boundary() -> None:
 
 def test_quotes_inside_terms_cannot_break_out() -> None:
     parsed = parse_query('a"b')
-    assert '"' not in parsed.fts5().strip('"').replace('""', "")
+    assert '"' not in parsed.fts5().strip('()"').replace('""', "")

@@ -5,23 +5,22 @@ ever rise. `make relevance` prints the same measures with the queries that miss.
 """
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
-from apps.catalog.services import catalogue_import
-from apps.catalog.storyfiles.parsing import load_catalogue
 from apps.search.relevance import RelevanceReport, evaluate, load_judgements
-from tests.conftest import REPO_FIXTURES
 
 # (recall@10, success@3, MRR) per engine
 FLOORS = {
-    "sqlite": (0.41, 0.44, 0.43),
-    "postgresql": (0.46, 0.49, 0.49),
+    "sqlite": (0.90, 0.92, 0.87),
+    "postgresql": (0.90, 0.91, 0.84),
 }
 
 
 @pytest.fixture
-def report(db) -> RelevanceReport:  # type: ignore[no-untyped-def]
-    catalogue_import(catalogue=load_catalogue(REPO_FIXTURES, base=REPO_FIXTURES))
+def report(db, settings) -> RelevanceReport:  # type: ignore[no-untyped-def]
+    settings.STORIES_FIXTURES_DIR = settings.BASE_DIR / "fixtures"
+    call_command("import_stories", verbosity=0)
     return evaluate(load_judgements())
 
 

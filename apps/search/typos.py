@@ -1,0 +1,102 @@
+"""Typo correction against the words of the published documents (SearchTerm).
+
+PostgreSQL: pg_trgm similarity over a trigram GIN index. SQLite: candidates from the
+FTS5 trigram table (and words sharing the first two letters), scored with pg_trgm's
+formula so both engines choose the same word.
+"""
+
+import re
+from dataclasses import replace
+
+from django.db import connection
+
+from apps.search.models import SearchTerm
+from apps.search.query import Group, ParsedQuery
+from apps.search.thesaurus import STOP_WORDS
+
+TERMS_FTS5 = "search_term_trigram"
+SIMILARITY = 0.25
+_CANDIDATES = 40
+_CORRECTABLE = re.compile(r"^[a-z][a-z0-9]{3,39}$")
+
+
+def trigrams(word: str) -> set[str]:
+    """pg_trgm's trigrams of one word: padded with two spaces before, one after."""
+    padded = f"  {word.casefold()} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity(): shared trigrams over all distinct trigrams."""
+    ta, tb = trigrams(a), trigrams(b)
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
+def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
+    """The query with each unknown word widened by the closest indexed word, and the
+    corrections made (typed -> indexed word)."""
+    wanted = {
+        g.typed.casefold()
+        for g in parsed.groups
+        if len(g.alternatives) == 1
+        and _CORRECTABLE.match(g.typed.casefold())
+        and g.typed.casefold() not in STOP_WORDS
+    }
+    if not wanted:
+        return parsed, {}
+    if connection.vendor == "postgresql":
+        found = _postgres(sorted(wanted))
+    else:
+        found = _sqlite(sorted(wanted))
+    if not found:
+        return parsed, {}
+    groups = tuple(
+        Group(typed=g.typed, alternatives=(*g.alternatives, found[g.typed.casefold()]))
+        if g.typed.casefold() in found and len(g.alternatives) == 1
+        else g
+        for g in parsed.groups
+    )
+    corrections = {
+        g.typed: found[g.typed.casefold()] for g in parsed.groups if g.typed.casefold() in found
+    }
+    return replace(parsed, groups=groups), corrections
+
+
+def _postgres(words: list[str]) -> dict[str, str]:
+    sql = (
+        "SELECT q.w, (SELECT t.word FROM search_searchterm t WHERE t.word %% q.w "
+        "AND similarity(t.word, q.w) >= %s ORDER BY similarity(t.word, q.w) DESC, t.word "
+        "LIMIT 1) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY])
+        cursor.execute(sql, [SIMILARITY, words])
+        return {word: best for word, best in cursor.fetchall() if best}
+
+
+def _sqlite(words: list[str]) -> dict[str, str]:
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    found: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        for word in words:
+            if word in known:
+                continue
+            grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
+            match = " OR ".join(f'"{g}"' for g in grams)
+            cursor.execute(
+                f"SELECT word FROM {TERMS_FTS5} WHERE {TERMS_FTS5} MATCH %s "  # noqa: S608
+                f"ORDER BY rank LIMIT {_CANDIDATES}",
+                [match],
+            )
+            candidates = {row[0] for row in cursor.fetchall()}
+            prefix = word[:2]
+            candidates |= set(
+                SearchTerm.objects.filter(word__gte=prefix, word__lt=prefix + "\uffff")
+                .order_by("word")
+                .values_list("word", flat=True)[:500]
+            )
+            scored = sorted((-similarity(word, c), c) for c in candidates)
+            if scored and -scored[0][0] >= SIMILARITY:
+                found[word] = scored[0][1]
+    return found
