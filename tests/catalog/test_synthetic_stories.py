@@ -68,6 +68,8 @@ def test_stories_vary_like_a_real_catalogue(generator: StoryGenerator) -> None:
     assert {len(r.sources) for r in records} == {1, 2, 3, 4}
     assert {len(r.upstream) for r in records} == {0, 1, 2, 3}
     assert {len(r.mitigations) for r in records} == {0, 1, 2, 3}
+    assert {len(r.symptoms) for r in records} == {0, 1, 2, 3}
+    assert any(":53: i/o timeout" in s for r in records for s in r.symptoms)
     assert {s.kind for r in records for s in r.sources} == set(SOURCE_KINDS)
     assert all(s.url.startswith("https://synthetic.example/") for r in records for s in r.sources)
     assert all(u.url.startswith("https://github.com/") for r in records for u in r.upstream)

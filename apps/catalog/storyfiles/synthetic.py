@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from django.utils.text import slugify
 
@@ -54,7 +54,7 @@ _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 .,'()/_+%-]*[A-Za-z0-9.)%]|https://[A-Z
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
-class Zipf(Sequence[T]):
+class Zipf(Generic[T]):
     """Items drawn with weight 1/rank**exponent: the first often, the last rarely."""
 
     def __init__(self, items: Sequence[T], exponent: float = 1.0) -> None:
@@ -63,12 +63,6 @@ class Zipf(Sequence[T]):
         for rank in range(1, len(self.items) + 1):
             total += rank**-exponent
             self.cumulative.append(total)
-
-    def __getitem__(self, index: int) -> T:  # type: ignore[override]
-        return self.items[index]
-
-    def __len__(self) -> int:
-        return len(self.items)
 
     def pick(self, rng: random.Random) -> T:
         return self.items[bisect.bisect(self.cumulative, rng.random() * self.cumulative[-1])]
@@ -108,7 +102,7 @@ def load_vocabulary(fixtures: Path) -> Vocabulary:
         raise ValueError("; ".join(map(str, taxonomy.problems[:5])))
     return Vocabulary(
         components=tuple(taxonomy.components),
-        platforms=tuple(p for p in taxonomy.platforms),
+        platforms=tuple(taxonomy.platforms),
         impacts=tuple(i.slug for i in taxonomy.impacts),
         mitigations=tuple(mitigations),
     )
@@ -125,7 +119,6 @@ class StoryGenerator:
         ranked += [s for s in components if s not in ranked]
         self.components = Zipf([components[s] for s in ranked], exponent=0.9)
         self.component_order = {c.slug: i for i, c in enumerate(vocabulary.components)}
-        self.area_of = {c.slug: c.area for c in vocabulary.components}
         self.by_area: dict[str, list[TermRecord]] = {}
         for component in vocabulary.components:
             self.by_area.setdefault(component.area, []).append(component)
@@ -140,6 +133,7 @@ class StoryGenerator:
         random.Random(seed).shuffle(names)  # noqa: S311 - reproducible data, not secrets
         self.organizations = Zipf(names[:ORGANIZATION_COUNT])
         self.upstream_numbers = Zipf(range(5000), exponent=0.8)
+        self.symptoms = Zipf(words.GLOBAL_SYMPTOMS)
 
     def record(self, index: int) -> StoryRecord:
         rng = random.Random(self.seed * 10_000_019 + index)  # noqa: S311 - as above
@@ -182,6 +176,7 @@ class StoryGenerator:
             ),
             verified="source" if rng.random() < 0.8 else "listing",
             summary=fill.summary(),
+            symptoms=self._symptoms(rng, components),
         )
 
     def _date(self, rng: random.Random) -> tuple[datetime.date, str]:
@@ -206,6 +201,21 @@ class StoryGenerator:
             if candidate not in chosen:
                 chosen.append(candidate)
         return chosen
+
+    def _symptoms(self, rng: random.Random, components: list[TermRecord]) -> tuple[str, ...]:
+        own = [s for c in components for s in words.COMPONENT_SYMPTOMS.get(c.slug, ())]
+        found: list[str] = []
+        for _ in range(rng.choices((0, 1, 2, 3), (45, 30, 15, 10))[0]):
+            template = rng.choice(own) if own and rng.random() < 0.7 else self.symptoms.pick(rng)
+            symptom = template.format(
+                ip=f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                n=rng.randrange(2, 64),
+                hash=f"{rng.getrandbits(40):010x}",
+                duration=f"{rng.randrange(1, 20)}m{rng.randrange(60)}.{rng.randrange(10**6)}s",
+            )
+            if symptom not in found:
+                found.append(symptom)
+        return tuple(found)
 
     def _component_terms(self, component: TermRecord) -> tuple[str, ...]:
         return (component.name, *words.COMPONENT_TERMS.get(component.slug, ()), *component.aliases)
@@ -343,6 +353,9 @@ def story_text(record: StoryRecord) -> str:
         if source.title:
             lines.append(f"    title: {_plain(source.title)}")
     lines.append(f"components: [{', '.join(record.components)}]")
+    if record.symptoms:
+        lines.append("symptoms:")
+        lines.extend(f"  - {_plain(symptom)}" for symptom in record.symptoms)
     if record.platforms:
         lines.append(f"platforms: [{', '.join(record.platforms)}]")
     if record.impacts:

@@ -209,3 +209,43 @@ UPSTREAM_NOTES = (
     "Tracks {term} under load.",
     "Discussion of the default that made {term} likely.",
 )
+
+# What a story's `symptoms:` quote: error messages, log lines, statuses, metric names.
+# {ip}, {n}, {hash} and {duration} are filled per story, as pasted logs vary in them.
+COMPONENT_SYMPTOMS = {
+    "kube-apiserver": ("the server is currently unable to handle the request", "apiserver_request_duration_seconds", "Timeout: request did not complete within requested timeout 34s", "too many requests, please try again later"),  # noqa: E501
+    "etcd": ("etcdserver: mvcc: database space exceeded", "etcdserver: request timed out", "etcdserver: leader changed", "wal: sync duration of {duration}, expected less than 1s", "NOSPACE"),  # noqa: E501
+    "scheduler": ("0/{n} nodes are available: {n} Insufficient cpu.", "FailedScheduling"),
+    "controller-manager": ("error retrieving resource lock kube-system/kube-controller-manager",),
+    "leader-election": ("failed to renew lease kube-system/kube-scheduler: timed out waiting for the condition", "leaderelection lost"),  # noqa: E501
+    "admission-webhooks": ('Internal error occurred: failed calling webhook "validate.example.io": context deadline exceeded',),  # noqa: E501
+    "certificates": ("x509: certificate has expired or is not yet valid", "x509: certificate signed by unknown authority"),  # noqa: E501
+    "dns": ("dial udp {ip}:53: i/o timeout", "no such host", "SERVFAIL"),
+    "coredns": ("[ERROR] plugin/errors: 2 example.com. A: read udp {ip}:53: i/o timeout", "OOMKilled"),  # noqa: E501
+    "conntrack": ("nf_conntrack: table full, dropping packet", "insert_failed"),
+    "kube-proxy": ("Failed to execute iptables-restore: exit status 4",),
+    "cni": ('failed to assign an IP address to container', "NetworkPluginNotReady"),
+    "ingress": ("upstream prematurely closed connection while reading response header from upstream", "502 Bad Gateway"),  # noqa: E501
+    "load-balancers": ("connection reset by peer", "503 Service Unavailable"),
+    "kubelet": ("PLEG is not healthy: pleg was last seen active {duration} ago; threshold is 3m0s", "NodeNotReady"),  # noqa: E501
+    "container-runtime": ("rpc error: code = DeadlineExceeded desc = context deadline exceeded", "failed to create containerd task"),  # noqa: E501
+    "node-os": ("kernel: BUG: soft lockup - CPU#{n} stuck for 22s!", "task blocked for more than 120 seconds"),  # noqa: E501
+    "node-health": ("NodeNotReady", "Kubelet stopped posting node status."),
+    "eviction": ("Evicted", "The node was low on resource: memory.", "DiskPressure"),
+    "images": ("ImagePullBackOff", "ErrImagePull", "toomanyrequests: You have reached your pull rate limit."),  # noqa: E501
+    "cpu-throttling": ("container_cpu_cfs_throttled_periods_total", "nr_throttled"),
+    "memory-oom": ("OOMKilled", "Memory cgroup out of memory: Killed process {n}"),
+    "resource-exhaustion": ("no space left on device", "fork: retry: Resource temporarily unavailable", "too many open files"),  # noqa: E501
+    "probes": ("Liveness probe failed: Get http://{ip}:8080/healthz: net/http: request canceled", "Readiness probe failed"),  # noqa: E501
+    "graceful-shutdown": ("connection refused", "502 Bad Gateway"),
+    "replicas-rollouts": ("CrashLoopBackOff", "Back-off restarting failed container app in pod app-{hash}"),  # noqa: E501
+    "cluster-autoscaler": ("pod didn't trigger scale-up", "NotTriggerScaleUp"),
+    "volumes": ('Multi-Attach error for volume "pvc-{hash}" Volume is already exclusively attached to one node and can\'t be attached to another', "FailedMount"),  # noqa: E501
+    "cloud-api-limits": ("RequestLimitExceeded", "Rate exceeded"),
+    "iam-credentials": ("NoCredentialProviders: no valid providers in chain", "ExpiredToken"),
+}  # fmt: skip
+GLOBAL_SYMPTOMS = (
+    "CrashLoopBackOff", "OOMKilled", "context deadline exceeded", "connection refused",
+    "i/o timeout", "NotReady", "Evicted", "503 Service Unavailable", "ImagePullBackOff",
+    "connection reset by peer", "Error", "Terminating", "Pending", "Unknown",
+)  # fmt: skip
