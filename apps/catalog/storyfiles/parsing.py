@@ -2,11 +2,12 @@
 
 import calendar
 import datetime
+import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import yaml
 
@@ -591,32 +592,73 @@ def _open_catalogue(
             catalogue.mitigations.append(record)
     slugs = {m.slug for m in catalogue.mitigations} | {p.stem for p in mitigation_dir.glob("*.md")}
 
-    selected = {p.resolve() for p in _story_paths(story_paths)} if story_paths else None
-    missing = [p for p in (story_paths or []) if not p.exists()]
+    if story_paths is None:
+        # Every story file of one folder: names only, so memory stays small at any size.
+        files: Sequence[Path] = _FolderFiles(root / "stories")
+        catalogue.files_found = len(files)
+        return catalogue, _read_stories(catalogue, files, None, slugs, where)
+
+    selected = {p.resolve() for p in _story_paths(story_paths)}
+    missing = [p for p in story_paths if not p.exists()]
     for path in missing:
         catalogue.problems.append(Problem(str(path), "file", "does not exist"))
     all_paths = {where.resolve(p): p for p in _story_paths([root / "stories"])}
-    for path in _story_paths(story_paths or []):
+    for path in _story_paths(story_paths):
         if path.exists():
             all_paths.setdefault(path.resolve(), path)
     catalogue.files_found = len(all_paths)
-    scan = _read_stories(catalogue, sorted(all_paths.items()), selected, slugs, where)
-    return catalogue, scan
+    files = [path for _, path in sorted(all_paths.items())]
+    return catalogue, _read_stories(catalogue, files, selected or None, slugs, where)
+
+
+class _FolderFiles(Sequence[Path]):
+    """The Markdown files of a folder in name order, holding their names only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.names = (
+            sorted(
+                entry.name
+                for entry in os.scandir(folder)
+                if entry.name.endswith(".md") and entry.name != ".md" and entry.is_file()
+            )
+            if folder.is_dir()
+            else []
+        )
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | Sequence[Path]:
+        if isinstance(index, slice):
+            return [self.folder / name for name in self.names[index]]
+        return self.folder / self.names[index]
 
 
 def _read_stories(
     catalogue: Catalogue,
-    paths: list[tuple[Path, Path]],
+    files: Sequence[Path],
     selected: set[Path] | None,
     mitigation_slugs: set[str],
     where: _Locations,
 ) -> Iterator[StoryRecord]:
-    """Each valid story once, in file order, collecting problems (duplicates too) on the way."""
-    # Only names are kept per file, so a large catalogue costs little beyond its records.
-    seen_urls: dict[str, tuple[str, Path]] = {}
-    seen_slugs: dict[str, Path] = {}
-    for resolved, path in paths:
-        in_selection = selected is None or resolved in selected
+    """Each valid story once, in file order, collecting problems (duplicates too) on the way.
+
+    With `selected`, only those files' stories and problems count (duplicates: when either
+    side is selected). Earlier files are remembered by position, not by path.
+    """
+
+    def chosen(position: int) -> bool:
+        return selected is None or where.resolve(files[position]) in selected
+
+    seen_urls: dict[str, int] = {}
+    seen_slugs: dict[str, int] = {}
+    for position, path in enumerate(files):
+        in_selection = chosen(position)
         display = where.display(path)
         story, problems = story_from_file(
             path, taxonomy=catalogue.taxonomy, mitigation_slugs=mitigation_slugs, display=display
@@ -627,27 +669,26 @@ def _read_stories(
         if story is None:
             continue
         if story.slug in seen_slugs:
-            if in_selection or seen_slugs[story.slug] in (selected or {resolved}):
+            if in_selection or (selected is not None and chosen(seen_slugs[story.slug])):
                 catalogue.problems.append(
                     Problem(display, "file name", f"slug {story.slug!r} is used twice")
                 )
             continue
-        seen_slugs[story.slug] = resolved
+        seen_slugs[story.slug] = position
         duplicate = False
         for index, source in enumerate(story.sources):
             canonical = canonicalize_url(source.url)
-            if canonical in seen_urls:
-                other_display, other_path = seen_urls[canonical]
-                if in_selection or (selected is not None and other_path in selected):
-                    catalogue.problems.append(
-                        Problem(
-                            display,
-                            f"sources[{index}].url",
-                            f"{source.url} is already a source of {other_display}",
-                        )
+            other = seen_urls.setdefault(canonical, position)
+            if other == position:
+                continue
+            if in_selection or (selected is not None and chosen(other)):
+                catalogue.problems.append(
+                    Problem(
+                        display,
+                        f"sources[{index}].url",
+                        f"{source.url} is already a source of {where.display(files[other])}",
                     )
-                duplicate = True
-            else:
-                seen_urls[canonical] = (display, resolved)
+                )
+            duplicate = True
         if in_selection and not duplicate:
             yield story
