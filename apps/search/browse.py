@@ -11,8 +11,9 @@ from django.http import QueryDict
 
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import Story, StoryQuerySet
-from apps.search.engine import SearchResults, search_stories
+from apps.search.engine import MAX_RESULTS, SearchResults, search_stories
 from apps.search.query import MAX_QUERY_LENGTH, MAX_TERMS, ParsedQuery, parse_query
+from apps.search.suggestions import Suggestion, facet_offers, no_result_suggestions
 
 SORTS = {
     "relevance": "Best match",
@@ -38,6 +39,12 @@ class Browse:
     search: SearchResults | None = None
     messages: list[str] = field(default_factory=list)
     filtered: bool = False
+    offers: list[Suggestion] = field(default_factory=list)
+    params: QueryDict | None = None
+
+    def suggestions(self) -> list[Suggestion]:
+        """Other searches to try; the page asks only when nothing matched."""
+        return no_result_suggestions(self.query, self.params or QueryDict())
 
     @property
     def whole_catalogue(self) -> bool:
@@ -74,6 +81,8 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
         search=search,
         messages=messages,
         filtered=active,
+        offers=facet_offers(query, params) if search else [],
+        params=params,
     )
 
 
@@ -84,6 +93,25 @@ def _active_filters(filterset: StoryFilterSet, params: QueryDict) -> bool:
         name not in errors and any(value for value in params.getlist(name))
         for name in filterset.filters
     )
+
+
+def _search_notes(search: SearchResults) -> list[str]:
+    notes = []
+    query = search.query
+    if query.normalised:
+        words = " ".join(g.typed for g in query.groups)
+        notes.append(
+            f"Log noise (times, addresses, ids, paths) was left out: searched for “{words}”."
+        )
+    for typed, word in search.corrections.items():
+        notes.append(f"“{typed}” was also searched as “{word}”.")
+    if search.partial:
+        notes.append(
+            "No story matches every word, so stories matching the most of them come first."
+        )
+    if search.ordered is None and len(search.story_ids) >= MAX_RESULTS:
+        notes.append(f"Only the best {MAX_RESULTS:,} matches are listed.")
+    return notes
 
 
 def search_and_sort(
@@ -105,6 +133,7 @@ def search_and_sort(
         search = search_stories(query, stories)
         if search.problem:
             messages.append(search.problem)
+        messages += _search_notes(search)
         if search.ordered is not None:
             stories = cast(StoryQuerySet, search.ordered)
         else:

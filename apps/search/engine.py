@@ -44,11 +44,22 @@ class SearchResults:
     """
 
     query: ParsedQuery
-    story_ids: list[int] = field(default_factory=list)
+    found_ids: list[int] | None = None
     problem: str = ""
     partial: bool = False
     corrections: dict[str, str] = field(default_factory=dict)
     ordered: QuerySet[Story] | None = None
+
+    @property
+    def story_ids(self) -> list[int]:
+        """The first MAX_RESULTS matching ids, best first (read on demand on PostgreSQL,
+        where pages read `ordered` instead)."""
+        if self.found_ids is None:
+            ordered = self.ordered
+            self.found_ids = (
+                [] if ordered is None else list(ordered.values_list("pk", flat=True)[:MAX_RESULTS])
+            )
+        return self.found_ids
 
     def ordering(self) -> Case:
         """An ORDER BY expression that keeps the ranking of `story_ids`."""
@@ -77,12 +88,11 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
             results.query = parsed
             if connection.vendor == "postgresql":
                 results.ordered, results.partial = _postgres_ranked(parsed, stories)
-                results.story_ids = list(results.ordered.values_list("pk", flat=True)[:MAX_RESULTS])
             else:
-                results.story_ids, results.partial = _sqlite_ids(parsed, stories)
+                results.found_ids, results.partial = _sqlite_ids(parsed, stories)
     except DatabaseError:
         results.problem = "That search could not be run. Try plain words."
-        results.story_ids, results.ordered = [], None
+        results.found_ids, results.ordered = [], None
     return results
 
 
@@ -103,7 +113,8 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story]) -> tuple[Que
         F("search_document__vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True
     )
     full = base.filter(search_document__vector=matches_all)
-    if len(groups) == 1 or full.exists():
+    # Asked even for one group, so every search runs the same number of queries.
+    if full.exists() or len(groups) == 1:
         return full.annotate(search_rank=rank).order_by("-search_rank", "slug"), False
     covered: Expression = Value(0)
     for group in groups:

@@ -23,7 +23,7 @@ very s t can will just don should now
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
-def _key(text: str) -> str:
+def phrase_key(text: str) -> str:
     return " ".join(re.split(r"[\s\-]+", text.casefold().strip()))
 
 
@@ -35,23 +35,23 @@ def _entries() -> dict[str, tuple[str, ...]]:
     for members in sets:
         names = [str(m) for m in members]
         for name in names:
-            index.setdefault(_key(name), []).extend(names)
+            index.setdefault(phrase_key(name), []).extend(names)
     return {
-        key: tuple(dict.fromkeys(n for n in names if _key(n) != key))
+        key: tuple(dict.fromkeys(n for n in names if phrase_key(n) != key))
         for key, names in index.items()
     }
 
 
 def alternatives_for(text: str) -> tuple[str, ...]:
     """Other ways to say `text` (a word or phrase); empty when the thesaurus has none."""
-    return _entries().get(_key(text), ())
+    return _entries().get(phrase_key(text), ())
 
 
 def longest_entry(words: list[str]) -> tuple[int, tuple[str, ...]]:
     """The longest run of two or more leading `words` that the thesaurus knows, as
     (number of words, alternatives); (0, ()) when none."""
     for size in range(min(len(words), MAX_ENTRY_WORDS), 1, -1):
-        found = _entries().get(_key(" ".join(words[:size])))
+        found = _entries().get(phrase_key(" ".join(words[:size])))
         if found:
             return size, found
     return 0, ()

@@ -10,7 +10,6 @@ from dataclasses import replace
 
 from django.db import connection
 
-from apps.search.models import SearchTerm
 from apps.search.query import Group, ParsedQuery
 from apps.search.thesaurus import STOP_WORDS
 
@@ -42,7 +41,9 @@ def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
         and _CORRECTABLE.match(g.typed.casefold())
         and g.typed.casefold() not in STOP_WORDS
     }
-    if not wanted:
+    # PostgreSQL asks even with no word to correct, so searches cost a constant number
+    # of queries.
+    if not wanted and connection.vendor != "postgresql":
         return parsed, {}
     if connection.vendor == "postgresql":
         found = _postgres(sorted(wanted))
@@ -76,27 +77,32 @@ def _postgres(words: list[str]) -> dict[str, str]:
 
 
 def _sqlite(words: list[str]) -> dict[str, str]:
-    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
-    found: dict[str, str] = {}
+    # One statement: each word's known spelling, its FTS5 trigram candidates and the
+    # indexed words sharing its first two letters.
+    branches, params = [], []
+    for word in words:
+        grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
+        branches += [
+            "SELECT %s, word, 1 FROM search_searchterm WHERE word = %s",
+            f"SELECT * FROM (SELECT %s, word, 0 FROM {TERMS_FTS5} WHERE {TERMS_FTS5} "  # noqa: S608
+            f"MATCH %s ORDER BY rank LIMIT {_CANDIDATES})",
+            "SELECT * FROM (SELECT %s, word, 0 FROM search_searchterm "
+            "WHERE word >= %s AND word < %s ORDER BY word LIMIT 500)",
+        ]
+        params += [word, word, word, " OR ".join(f'"{g}"' for g in grams)]
+        params += [word, word[:2], word[:2] + "\uffff"]
     with connection.cursor() as cursor:
-        for word in words:
-            if word in known:
-                continue
-            grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
-            match = " OR ".join(f'"{g}"' for g in grams)
-            cursor.execute(
-                f"SELECT word FROM {TERMS_FTS5} WHERE {TERMS_FTS5} MATCH %s "  # noqa: S608
-                f"ORDER BY rank LIMIT {_CANDIDATES}",
-                [match],
-            )
-            candidates = {row[0] for row in cursor.fetchall()}
-            prefix = word[:2]
-            candidates |= set(
-                SearchTerm.objects.filter(word__gte=prefix, word__lt=prefix + "\uffff")
-                .order_by("word")
-                .values_list("word", flat=True)[:500]
-            )
-            scored = sorted((-similarity(word, c), c) for c in candidates)
-            if scored and -scored[0][0] >= SIMILARITY:
-                found[word] = scored[0][1]
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    known = {word for word, _, exact in rows if exact}
+    candidates: dict[str, set[str]] = {}
+    for word, candidate, _ in rows:
+        candidates.setdefault(word, set()).add(candidate)
+    found: dict[str, str] = {}
+    for word, options in candidates.items():
+        if word in known:
+            continue
+        scored = sorted((-similarity(word, c), c) for c in options)
+        if scored and -scored[0][0] >= SIMILARITY:
+            found[word] = scored[0][1]
     return found

@@ -1,0 +1,62 @@
+"""What the list page offers next to a search: facets the query names ("Filter to Cluster
+DNS?") and, when nothing matched, other searches that will find something."""
+
+from dataclasses import dataclass
+
+from django.http import QueryDict
+
+from apps.catalog.models import Component, Platform
+from apps.search.facets import with_params
+from apps.search.query import ParsedQuery
+from apps.search.thesaurus import phrase_key
+
+# Searches that always find stories in the curated catalogue.
+EXAMPLES = ("CPU throttling", "DNS timeouts", "etcd", "OOMKilled", "leader election")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    url: str
+
+
+def _names(name: str, slug: str, aliases: list[str]) -> set[str]:
+    return {phrase_key(n) for n in (name, slug, *aliases) if n}
+
+
+def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
+    """A filter link for each component or platform the query names, by name, slug or
+    alias, that is not already selected."""
+    if query.is_empty:
+        return []
+    typed = {phrase_key(g.typed) for g in query.groups} | {phrase_key(w) for w in query.words}
+    offers = []
+    for label, name, model in (("component", "Filter to", Component), ("platform", "On", Platform)):
+        selected = set(params.getlist(label))
+        for item in model.objects.order_by("name").only("slug", "name", "aliases"):
+            if item.slug not in selected and typed & _names(item.name, item.slug, item.aliases):
+                url = with_params(params, **{label: [*selected, item.slug], "page": None})
+                offers.append(Suggestion(f"{name} {item.name}?", url))
+    return offers[:4]
+
+
+def no_result_suggestions(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
+    """Searches to try when nothing matched: without the filters, without the
+    exclusions, and each word on its own."""
+    suggestions = []
+    filters = [name for name in params if name not in ("q", "page", "sort")]
+    if filters:
+        keep = QueryDict(mutable=True)
+        keep["q"] = params.get("q", "")
+        suggestions.append(Suggestion("The same search in all stories", f"?{keep.urlencode()}"))
+    if query.excluded:
+        words = " ".join(g.typed for g in query.groups)
+        suggestions.append(
+            Suggestion(f"“{words}” without exclusions", with_params(params, q=words))
+        )
+    for group in query.groups[:4]:
+        for alternative in group.alternatives[1:3]:
+            suggestions.append(Suggestion(f"“{alternative}”", with_params(params, q=alternative)))
+    for example in EXAMPLES:
+        suggestions.append(Suggestion(f"“{example}”", with_params(params, q=example)))
+    return suggestions[:10]
