@@ -43,6 +43,11 @@ class Pagination(PageNumberPagination):
         )
         number = _positive_int(request, self.page_query_param, 1, MAX_PAGE)
         paginator = Paginator(queryset, size)
+        known = getattr(view, "known_count", None)
+        total = known() if known is not None else None
+        if total is not None:
+            # Counted already (the whole public catalogue's stored total).
+            paginator.__dict__["count"] = total
         self.count = paginator.count
         self.number = number
         self.num_pages = paginator.num_pages

@@ -57,6 +57,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import StoryVersionConflict
 from apps.catalog.slugs import SLUG_PATTERN
+from apps.search.facets import public_facet_counts
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -108,6 +109,12 @@ class StoryViewSet(
         if has_role(self.request.user, MODERATOR):
             return Story.objects.for_detail()
         return Story.objects.public().for_detail()
+
+    def known_count(self) -> int | None:
+        """The stored public total when nothing narrows the list (no filter, no search)."""
+        if set(self.request.query_params) <= {"page", "page_size", "sort"}:
+            return public_facet_counts()["total"]  # type: ignore[no-any-return]
+        return None
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         if self.action == "list":

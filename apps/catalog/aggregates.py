@@ -40,6 +40,8 @@ def stored_aggregate(key: str, compute: Callable[[], Any]) -> Any:
         if stored is not None:
             return stored
     data = compute()
+    # Rows of older versions can never be read again.
+    CatalogueAggregate.objects.filter(version__lt=version).delete()
     CatalogueAggregate.objects.bulk_create(
         [CatalogueAggregate(key=key, version=version, data=data)],
         update_conflicts=True,

@@ -333,7 +333,14 @@ class Story(models.Model):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="story_version_positive"),
         ]
-        indexes = [models.Index(fields=["status", "-published_on"], name="story_status_date_idx")]
+        indexes = [
+            models.Index(fields=["status", "-published_on"], name="story_status_date_idx"),
+            # Pages of the list and the newest stories (home, feeds) skip rows in an index.
+            models.Index(
+                fields=["status", "-published_on", "slug"], name="story_status_date_slug_idx"
+            ),
+            models.Index(fields=["status", "-created_at", "slug"], name="story_status_added_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -38,7 +38,7 @@ class Browse:
     filterset: StoryFilterSet
     search: SearchResults | None = None
     messages: list[str] = field(default_factory=list)
-    filtered: bool = False
+    active: list[tuple[str, str]] = field(default_factory=list)
     offers: list[Suggestion] = field(default_factory=list)
     params: QueryDict | None = None
 
@@ -49,7 +49,12 @@ class Browse:
     @property
     def whole_catalogue(self) -> bool:
         """True when every public story matches, so stored catalogue counts apply."""
-        return not self.filtered and not self.searching
+        return not self.active and not self.searching
+
+    @property
+    def single_value(self) -> tuple[str, str] | None:
+        """(filter, value) when one value of one filter is all that narrows the stories."""
+        return self.active[0] if len(self.active) == 1 and not self.searching else None
 
     @property
     def searching(self) -> bool:
@@ -64,7 +69,7 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
     stories = Story.objects.public() if base is None else base
     filterset = StoryFilterSet(params, queryset=stories)
     messages = filterset.error_messages()
-    active = _active_filters(filterset, params)
+    active = active_filters(filterset, params)
     # A semi-join: stories matched through several joined rows come once, with no
     # DISTINCT over every column (which made counting a page a sort of the catalogue).
     filtered = stories.filter(pk__in=filterset.qs.order_by().values("pk")) if active else stories
@@ -80,19 +85,22 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
         filterset=filterset,
         search=search,
         messages=messages,
-        filtered=active,
+        active=active,
         offers=facet_offers(query, params) if search else [],
         params=params,
     )
 
 
-def _active_filters(filterset: StoryFilterSet, params: QueryDict) -> bool:
-    """Whether any filter with a valid, non-empty value narrows the stories."""
+def active_filters(filterset: StoryFilterSet, params: QueryDict) -> list[tuple[str, str]]:
+    """(filter, value) for every valid, non-empty filter value that narrows the stories."""
     errors = filterset.form.errors
-    return any(
-        name not in errors and any(value for value in params.getlist(name))
+    return [
+        (name, value)
         for name in filterset.filters
-    )
+        if name not in errors
+        for value in dict.fromkeys(params.getlist(name))
+        if value
+    ]
 
 
 def _search_notes(search: SearchResults) -> list[str]:

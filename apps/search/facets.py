@@ -1,5 +1,6 @@
 """Facet counts over a set of stories, a constant number of queries whatever its size."""
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,19 @@ def public_facet_counts() -> dict[str, Any]:
         }
 
     return stored_aggregate("facets", compute)
+
+
+def single_value_facet_counts(stories: QuerySet[Story], name: str, value: str) -> dict[str, Any]:
+    """facet_counts() of `stories`, the public stories with one filter value (one component,
+    one organization...), with their number ("total"); stored until the catalogue changes,
+    one row per value."""
+    digest = hashlib.sha256(f"{name}={value}".encode()).hexdigest()[:32]
+
+    def compute() -> dict[str, Any]:
+        organizations = [value] if name == "organization" else []
+        return {**facet_counts(stories, organizations=organizations), "total": stories.count()}
+
+    return stored_aggregate(f"facets:{digest}", compute)
 
 
 def story_facets(

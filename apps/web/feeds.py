@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -44,6 +44,22 @@ class XMLSafeAtom1Feed(Atom1Feed):
         )
 
 
+def _for_feed(stories: QuerySet[Story]) -> QuerySet[Story]:
+    """What an entry shows: stored summary HTML, organization, component names."""
+    return (
+        stories.select_related("organization")
+        .prefetch_related(Prefetch("components", queryset=Component.objects.only("name")))
+        .only(
+            "title",
+            "slug",
+            "summary_html",
+            "created_at",
+            "updated_at",
+            "organization__name",
+        )
+    )
+
+
 class _StoryFeed(Feed):
     feed_type = XMLSafeAtom1Feed
 
@@ -77,7 +93,7 @@ class StoriesFeed(_StoryFeed):
         return reverse("web:story-list")
 
     def items(self) -> QuerySet[Story]:
-        return Story.objects.public().for_list().order_by("-created_at", "slug")[:FEED_SIZE]
+        return _for_feed(Story.objects.public()).order_by("-created_at", "slug")[:FEED_SIZE]
 
 
 class ComponentFeed(_StoryFeed):
@@ -94,12 +110,8 @@ class ComponentFeed(_StoryFeed):
         return obj.get_absolute_url()
 
     def items(self, obj: Component) -> QuerySet[Story]:
-        return (
-            Story.objects.public()
-            .with_component(obj.slug)
-            .for_list()
-            .order_by("-created_at", "slug")[:FEED_SIZE]
-        )
+        stories = Story.objects.public().with_component(obj.slug)
+        return _for_feed(stories).order_by("-created_at", "slug")[:FEED_SIZE]
 
 
 class SearchFeed(_StoryFeed):
@@ -120,7 +132,7 @@ class SearchFeed(_StoryFeed):
         return reverse("web:story-list") + (f"?{encoded}" if encoded else "")
 
     def items(self, obj: QueryDict) -> QuerySet[Story]:
-        return browse_stories(obj).stories.for_list()[:FEED_SIZE]
+        return _for_feed(browse_stories(obj).stories)[:FEED_SIZE]
 
     def feed_extra_kwargs(self, obj: QueryDict) -> dict[str, Any]:
         return {"updated": timezone.now()}

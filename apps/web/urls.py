@@ -1,4 +1,4 @@
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from apps.web.feeds import ComponentFeed, SearchFeed, StoriesFeed
@@ -29,6 +29,17 @@ urlpatterns = [
     path("feeds/stories.atom", StoriesFeed(), name="feed-stories"),
     path("feeds/search.atom", SearchFeed(), name="feed-search"),
     path("feeds/components/<slug:slug>.atom", ComponentFeed(), name="feed-component"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "web:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("robots.txt", robots_txt, name="robots"),
 ]

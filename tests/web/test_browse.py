@@ -1,5 +1,6 @@
 """The story list: filters, facets, search, sort, pagination, and what never leaks."""
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -187,7 +188,14 @@ def test_feeds(client: Client, catalogue: dict[str, Story]) -> None:
 
 
 def test_sitemap_and_robots(client: Client, catalogue: dict[str, Story]) -> None:
-    sitemap = client.get("/sitemap.xml").content.decode()
+    index = client.get("/sitemap.xml").content.decode()
+    assert "<sitemapindex" in index
+    sections = re.findall(r"<loc>http://testserver(/sitemap-[a-z]+\.xml)</loc>", index)
+    assert sorted(sections) == [
+        f"/sitemap-{name}.xml"
+        for name in ("components", "mitigations", "organizations", "pages", "stories")
+    ]
+    sitemap = "".join(client.get(section).content.decode() for section in sections)
     assert catalogue["dns"].get_absolute_url() in sitemap
     assert catalogue["draft"].slug not in sitemap
     assert catalogue["retracted"].slug not in sitemap

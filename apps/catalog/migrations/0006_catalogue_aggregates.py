@@ -89,6 +89,18 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(create_triggers, drop_triggers),
+        migrations.AddIndex(
+            model_name="story",
+            index=models.Index(
+                fields=["status", "-published_on", "slug"], name="story_status_date_slug_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="story",
+            index=models.Index(
+                fields=["status", "-created_at", "slug"], name="story_status_added_idx"
+            ),
+        ),
         # A component's newest stories (related stories) without sorting all of them.
         migrations.RunSQL(
             "CREATE INDEX catalog_story_components_newest "

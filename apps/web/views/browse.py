@@ -19,7 +19,13 @@ from apps.catalog.models import (
 )
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
-from apps.search.facets import Facet, public_facet_counts, story_facets, with_params
+from apps.search.facets import (
+    Facet,
+    public_facet_counts,
+    single_value_facet_counts,
+    story_facets,
+    with_params,
+)
 from apps.web.views.paging import PAGE_SIZE, StoryPaginator, paginate
 
 
@@ -76,8 +82,13 @@ class StoryListView(TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         browse = browse_stories(params)
-        # The whole catalogue's counts are stored; a narrower list counts its own.
-        counts = public_facet_counts() if browse.whole_catalogue else None
+        # The whole catalogue's counts, and those of one filter value, are stored; a
+        # narrower list counts its own.
+        counts = None
+        if browse.whole_catalogue:
+            counts = public_facet_counts()
+        elif browse.single_value:
+            counts = single_value_facet_counts(browse.stories, *browse.single_value)
         paginator = StoryPaginator(
             browse.stories.for_list(), self.paginate_by, count=counts["total"] if counts else None
         )

@@ -10,9 +10,10 @@ PAGE_SIZE = 20
 
 
 class StoryPaginator(Paginator):
-    """A Paginator over an ordered queryset. The count may be given when already known
-    (stored catalogue counts); a page in the second half is read from the end in reverse
-    order, so the last page skips as few rows as the first."""
+    """A Paginator over an ordered queryset of rows with a unique slug. The count may be
+    given when already known (stored catalogue counts). A page's slugs are read first, so
+    skipping rows reads an index only; a page in the second half is read from the end in
+    reverse order, so the last page skips as few rows as the first."""
 
     def __init__(
         self, object_list: QuerySet[Any], per_page: int = PAGE_SIZE, *, count: int | None = None
@@ -23,14 +24,23 @@ class StoryPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet) or not queryset.ordered:
+            return super().page(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset = self.object_list
-        if bottom <= self.count // 2 or not isinstance(queryset, QuerySet) or not queryset.ordered:
-            return super().page(number)
-        rows = list(queryset.reverse()[self.count - top : self.count - bottom])
-        rows.reverse()
-        return Page(rows, number, self)
+        from_end = bottom > self.count // 2
+        window = (
+            queryset.reverse()[self.count - top : self.count - bottom]
+            if from_end
+            else queryset[bottom:top]
+        )
+        # Skip rows in the narrow (status, date, slug) index, then fetch only the page.
+        slugs = list(window.prefetch_related(None).values_list("slug", flat=True))
+        if from_end:
+            slugs.reverse()
+        rows = {row.slug: row for row in queryset.filter(slug__in=slugs)}
+        return Page([rows[slug] for slug in slugs if slug in rows], number, self)
 
 
 def paginate(
