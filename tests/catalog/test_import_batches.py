@@ -11,6 +11,7 @@ from apps.catalog import importing
 from apps.catalog.models import Source, Story
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.storyfiles.parsing import _FrontMatterLoader, _load_yaml, stream_catalogue
+from apps.catalog.storyfiles.records import Problem, StoryRecord
 from apps.search.models import StorySearchDocument
 from apps.submissions.models import AuditAction, AuditEntry
 from tests.conftest import FixtureTree
@@ -196,3 +197,28 @@ def test_stored_records_equal_the_records_the_rest_of_the_code_reads(
     for story in stories:
         assert stored[story.slug][1] == record_from_story(story, **orders), story.slug
     assert any(record.symptoms for _, record in stored.values())
+
+
+def test_a_second_process_parses_the_same_records_and_problems(
+    fixture_tree: FixtureTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.catalog.storyfiles import parsing
+
+    for number in range(1, 8):
+        write(fixture_tree, number)
+    write(fixture_tree, 8, url=2)  # a duplicate source URL
+    fixture_tree.story("2019-zzz-no-date.md", **{"date: 2019-01-15\n": ""})
+
+    def read() -> tuple[list[StoryRecord], list[Problem], int]:
+        catalogue, stories = stream_catalogue(fixture_tree.root, base=fixture_tree.root)
+        records = list(stories)
+        return records, sorted(catalogue.problems), catalogue.files_read
+
+    serial = read()
+    monkeypatch.setattr(parsing, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parsing, "_CHUNK", 2)
+    parallel = read()
+    assert parallel == serial
+    assert len(serial[0]) == 7
+    assert [p.field for p in serial[1]] == ["sources[0].url", "date"]
+    assert serial[2] == 9
