@@ -7,7 +7,7 @@ CI always exercises the real services.
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,19 @@ from apps.catalog.storyfiles.parsing import load_catalogue
 
 REPO_FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 REQUIRE_SERVICES = os.environ.get("KFS_REQUIRE_SERVICES") == "1"
+# Playwright's own browser download cannot work here: the Debian package (KFS_CHROMIUM overrides).
+CHROMIUM = os.environ.get("KFS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--disable-features=Translate,OptimizationHints,MediaRouter",
+]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -116,3 +129,23 @@ def make_tree(tmp_path: Path) -> Callable[[str], FixtureTree]:
         return FixtureTree(tmp_path / name)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the whole session: Playwright's sync API allows one per thread."""
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that fixtures
+    # make around it are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

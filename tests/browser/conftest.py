@@ -1,52 +1,15 @@
-"""Real-browser tests: Playwright driving the Debian Chromium package, headless.
+"""Real-browser tests: the session's Chromium (tests/conftest.py `browser`) on a live server.
 
-Playwright's own browser download cannot work here; we point it at /usr/bin/chromium
-(KFS_CHROMIUM overrides). Without Chromium these tests skip, which fails under
-KFS_REQUIRE_SERVICES=1. Screenshots land in test-artifacts/screenshots/ (git-ignored).
+Screenshots land in test-artifacts/screenshots/ (git-ignored).
 """
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures
-# here are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("KFS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-first-run",
-    "--disable-features=Translate,OptimizationHints,MediaRouter",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

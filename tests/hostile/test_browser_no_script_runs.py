@@ -17,7 +17,6 @@ from django.core.cache import cache
 from django.test import Client
 
 from apps.catalog.models import Story
-from tests.browser.conftest import browser  # noqa: F401 - the session's Chromium
 from tests.hostile.payloads import PAYLOADS
 from tests.hostile.scan import markers_in, url_problem
 from tests.hostile.site import People, StoryText, approve_service, make_taxonomy, submit_api
@@ -183,7 +182,7 @@ class Watched:
 
 
 def test_no_payload_runs_script_or_leaves_the_site(
-    browser: Any,  # noqa: F811
+    browser: Any,
     live_server: Any,
     published: tuple[People, list[Story]],
     tmp_path: Path,
