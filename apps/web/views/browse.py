@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -156,15 +157,20 @@ class StoryDetailView(DetailView):
         component_ids = [c.pk for c in self.object.components.all()]
         # Candidates: the newest stories of each of its components (index on component,
         # story), so the cost does not grow with how common a component is.
-        through = Story.components.through.objects.order_by("-story_id")
-        candidates = Q()
-        for pk in component_ids:
-            newest = through.filter(component_id=pk).values("story_id")[: self.related_window]
-            candidates |= Q(pk__in=newest)
+        candidates = (
+            Story.components.through.objects.filter(component_id__in=component_ids)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=F("component_id"), order_by=F("story_id").desc()
+                )
+            )
+            .filter(rank__lte=self.related_window)  # type: ignore[misc]
+            .values("story_id")
+        )
         # Stories sharing the most components first; the filter makes Count see only shared ones.
         context["related"] = (
             Story.objects.public()
-            .filter(candidates)
+            .filter(pk__in=candidates)
             .exclude(pk=self.object.pk)
             .filter(components__in=component_ids)
             .annotate(shared=Count("components", distinct=True))
