@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
@@ -16,6 +16,7 @@ from apps.catalog.models import (
     Mitigation,
     Organization,
     Story,
+    StoryMitigation,
     StoryStatus,
 )
 from apps.search.browse import SORTS, browse_stories
@@ -200,7 +201,9 @@ class ComponentDetailView(DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         counts = {slug: n for slug, _, n in public_facet_counts()["component"]}
-        stories = Story.objects.public().with_component(self.object.slug)
+        # EXISTS on the component's id: the planner walks the date index, no slug join.
+        links = Story.components.through.objects.filter(story=OuterRef("pk"), component=self.object)
+        stories = Story.objects.public().filter(Exists(links))
         context.update(
             paginate(
                 self.request,
@@ -233,7 +236,8 @@ class MitigationDetailView(DetailView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        stories = Story.objects.public().filter(mitigations=self.object)
+        links = StoryMitigation.objects.filter(story=OuterRef("pk"), mitigation=self.object)
+        stories = Story.objects.public().filter(Exists(links))
         context.update(
             paginate(
                 self.request,
@@ -260,7 +264,9 @@ class OrganizationDetailView(DetailView):
     template_name = "web/organization_detail.html"
     context_object_name = "organization"
     # An organization is public only through a published story.
-    queryset = Organization.objects.filter(stories__status=StoryStatus.PUBLISHED).distinct()
+    queryset = Organization.objects.filter(
+        Exists(Story.objects.public().filter(organization=OuterRef("pk")))
+    )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
