@@ -193,7 +193,9 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
     result = {}
     for pk, title, symptoms, passage in rows:
         symptom = _STOP in (symptoms or "")
-        shown = symptoms if symptom else passage
+        # Only the symptom lines that matched: they say why the story was found.
+        matched = [line for line in (symptoms or "").splitlines() if _STOP in line]
+        shown = " · ".join(matched[:2]) if symptom else passage
         result[pk] = Highlight(
             title=_highlight(title), passage=_highlight(shown or ""), symptom=symptom
         )

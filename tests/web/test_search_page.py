@@ -148,3 +148,17 @@ def test_search_runs_a_constant_number_of_queries(
         # SQLite skips typo lookups with no word to correct and asks a second time
         # when no story matches every word.
         assert max(counts) - min(counts) <= 2, counts
+
+
+def test_a_matching_symptom_shows_why_the_story_was_found(client: Client, db: None) -> None:
+    StoryFactory(
+        title="A quiet title",
+        summary="Nothing about the error here.",
+        symptoms=["Readiness probe failed: HTTP 503", "zqxlog: wombat exhausted"],
+    )
+    index_stories()
+    response = client.get("/stories/", {"q": "zqxlog wombat exhausted"})
+    body = response.content.decode()
+    assert "What you would have seen" in body
+    assert "<mark>wombat</mark>" in body
+    assert "Readiness probe failed" not in body
