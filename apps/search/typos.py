@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from django.db import connection
 
+from apps.search.indexing import FTS5_TABLE, SEARCH_CONFIG
 from apps.search.query import Group, ParsedQuery
 from apps.search.thesaurus import STOP_WORDS
 
@@ -64,15 +65,20 @@ def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
 
 
 def _postgres(words: list[str]) -> dict[str, str]:
+    # The term table keeps words of stories that were public once; a correction must
+    # still occur in a published document, or it would show a retracted story's word.
     sql = (
         "SELECT q.w, (SELECT t.word FROM search_searchterm t WHERE t.word %% q.w "
-        "AND similarity(t.word, q.w) >= %s ORDER BY similarity(t.word, q.w) DESC, t.word "
+        "AND similarity(t.word, q.w) >= %s AND EXISTS (SELECT 1 FROM "
+        "search_storysearchdocument d WHERE d.published AND d.vector @@ "
+        "plainto_tsquery(%s::regconfig, t.word)) "
+        "ORDER BY similarity(t.word, q.w) DESC, t.word "
         "LIMIT 1) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
         "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w)"
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY])
-        cursor.execute(sql, [SIMILARITY, words])
+        cursor.execute(sql, [SIMILARITY, SEARCH_CONFIG, words])
         return {word: best for word, best in cursor.fetchall() if best}
 
 
@@ -98,11 +104,38 @@ def _sqlite(words: list[str]) -> dict[str, str]:
     candidates: dict[str, set[str]] = {}
     for word, candidate, _ in rows:
         candidates.setdefault(word, set()).add(candidate)
+    ranked = {
+        word: [
+            c
+            for score, c in sorted((-similarity(word, c), c) for c in options)
+            if -score >= SIMILARITY
+        ]
+        for word, options in candidates.items()
+        if word not in known
+    }
+    public = _in_published_documents({c for options in ranked.values() for c in options})
     found: dict[str, str] = {}
-    for word, options in candidates.items():
-        if word in known:
-            continue
-        scored = sorted((-similarity(word, c), c) for c in options)
-        if scored and -scored[0][0] >= SIMILARITY:
-            found[word] = scored[0][1]
+    for word, options in ranked.items():
+        best = next((c for c in options if c in public), None)
+        if best is not None:
+            found[word] = best
     return found
+
+
+def _in_published_documents(words: set[str]) -> set[str]:
+    """The words that occur in a published document: the term table also keeps words of
+    stories that were public once, which a correction must never show."""
+    if not words:
+        return set()
+    ordered = sorted(words)
+    branch = (
+        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {FTS5_TABLE} f JOIN "  # noqa: S608
+        "search_storysearchdocument d ON d.story_id = f.rowid "
+        f"WHERE {FTS5_TABLE} MATCH %s AND d.published)"
+    )
+    params: list[str] = []
+    for word in ordered:
+        params += [word, f'"{word}"']
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([branch] * len(ordered)), params)
+        return {row[0] for row in cursor.fetchall()}
