@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from apps.web.management.commands.bench_pages import weighted_percentile
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,4 +50,12 @@ def test_search_mode_times_each_query_and_reports_the_api_count(
     assert "| `ndots` | 200 |" in text
     assert "| `zzqxvjw` | 200 |" in text
     assert text.split("| `zzqxvjw` |")[1].splitlines()[0].rstrip().endswith("| 0 |")
-    assert "All 2 queries" in text
+    assert "All 2 queries, each weighted equally" in text
+
+
+def test_weighted_percentile_counts_each_query_once() -> None:
+    # One slow query timed twice, a fast one timed eight times: half the queries are slow.
+    pairs = sorted([(100.0, 0.5)] * 2 + [(1.0, 0.125)] * 8)
+    assert weighted_percentile(pairs, 0.5) == 1.0
+    assert weighted_percentile(pairs, 0.51) == 100.0
+    assert weighted_percentile(pairs, 0.95) == 100.0

@@ -49,6 +49,17 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[max(0, math.ceil(fraction * len(sorted_values)) - 1)]
 
 
+def weighted_percentile(sorted_pairs: list[tuple[float, float]], fraction: float) -> float:
+    """The first value whose cumulative weight reaches `fraction` of the total."""
+    total = sum(weight for _, weight in sorted_pairs)
+    running = 0.0
+    for value, weight in sorted_pairs:
+        running += weight
+        if running >= fraction * total - 1e-9:
+            return value
+    return sorted_pairs[-1][0]
+
+
 def api_count(query: str) -> int | None:
     params: dict[str, str | int] = {"q": query, "page_size": 1}
     response = Client().get("/api/v1/stories/", params)
@@ -207,11 +218,13 @@ class Command(BaseCommand):
                 + (f" {r.api_count} |" if search else "")
             )
         if search and results:
-            pooled = sorted(t for r in results for t in r.timings)
+            # Each query weighs the same, however many requests fitted in --max-seconds.
+            pooled = sorted((t, 1 / len(r.timings)) for r in results for t in r.timings)
             counts = sorted({r.queries for r in results})
             self.stdout.write(
-                f"\nAll {len(results)} queries, {len(pooled)} requests: "
-                f"p50 {percentile(pooled, 0.5):.1f} ms, p95 {percentile(pooled, 0.95):.1f} ms, "
-                f"p99 {percentile(pooled, 0.99):.1f} ms; SQL queries per search: "
+                f"\nAll {len(results)} queries, each weighted equally: "
+                f"p50 {weighted_percentile(pooled, 0.5):.1f} ms, "
+                f"p95 {weighted_percentile(pooled, 0.95):.1f} ms, "
+                f"p99 {weighted_percentile(pooled, 0.99):.1f} ms; SQL queries per search: "
                 + (f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}")
             )
