@@ -158,12 +158,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # max_retries 0 and the short timeouts: a web request that enqueues while the broker is
 # down or silent fails over to the outbox within a second instead of waiting out reconnect
 # back-off. Workers reconnect on their own; kombu reads their BRPOP once a reply is waiting.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": 2 * 3600,
     "max_retries": 0,
     "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
     "socket_timeout": REDIS_TIMEOUT_SECONDS,
 }
+# Deployments (or test runs) sharing one Redis database keep their queues apart by prefix.
+if CELERY_KEY_PREFIX := env_str("CELERY_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = CELERY_KEY_PREFIX
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 # Nothing reads task results. Storing them would make every publish also subscribe on the
 # result backend, which retried 20 times (about 19 s) per task while Redis was down.

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,12 +45,13 @@ def redis_broker() -> str:
         client.ping()
     except Exception as exc:  # any failure: no broker to test against
         pytest.skip(f"Redis is not reachable at {BROKER}: {exc}")
-    client.flushdb()
     return BROKER
 
 
 @pytest.fixture
 def job_env(shared_database: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Each test has its own queue keys: another worker on this Redis database (a
+    concurrent run of the suite) would otherwise take its tasks."""
     fixtures = tmp_path / "fixtures"
     shutil.copytree(REPO_FIXTURES / "taxonomy", fixtures / "taxonomy")
     (fixtures / "mitigations").mkdir()
@@ -59,11 +61,31 @@ def job_env(shared_database: dict[str, str], tmp_path: Path) -> dict[str, str]:
         "STORIES_FIXTURES_DIR": str(fixtures),
         "LINKCHECK_ENABLED": "1",
         "LINKCHECK_ALLOW_LOOPBACK": "1",
+        "CELERY_KEY_PREFIX": f"kfs-test-{uuid.uuid4().hex[:12]}:",
     }
 
 
+class Worker:
+    """A running worker whose output is read all along (a full pipe would stall it)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.lines.put(line)
+
+    def log(self) -> str:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return "".join(self.seen)
+
+
 @pytest.fixture
-def worker(job_env: dict[str, str], redis_broker: str) -> Iterator[subprocess.Popen[str]]:
+def worker(job_env: dict[str, str], redis_broker: str) -> Iterator[Worker]:
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
@@ -85,7 +107,7 @@ def worker(job_env: dict[str, str], redis_broker: str) -> Iterator[subprocess.Po
     else:
         process.kill()
         pytest.fail("the worker did not become ready")
-    yield process
+    yield Worker(process)
     process.terminate()
     process.wait(timeout=20)
 
@@ -107,29 +129,31 @@ def state(env: dict[str, str]) -> dict[str, object]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def wait_for(env: dict[str, str], url: str, seconds: float = 45) -> dict[str, object]:
+def wait_for(
+    env: dict[str, str], url: str, worker: Worker, seconds: float = 45
+) -> dict[str, object]:
     deadline = time.time() + seconds
     while time.time() < deadline:
         current = state(env)
         if current["sources"].get(url) == 200:  # type: ignore[union-attr]
             return current
         time.sleep(0.5)
-    pytest.fail(f"the worker never checked {url}: {state(env)}")
+    pytest.fail(f"the worker never checked {url}: {state(env)}\nworker log:\n{worker.log()}")
 
 
 def test_import_enqueues_and_the_worker_checks(
-    worker: subprocess.Popen[str], job_env: dict[str, str], local_site: str
+    worker: Worker, job_env: dict[str, str], local_site: str
 ) -> None:
     url = f"{local_site}/first-post"
     write_story(job_env, "2020-example-corp-first", url)
     result = manage("import_stories", env={**job_env, "CELERY_BROKER_URL": BROKER})
     assert result.returncode == 0, result.stderr
-    final = wait_for(job_env, url)
+    final = wait_for(job_env, url, worker)
     assert final["pending"] == 0 and final["sent"] == 1
 
 
 def test_broker_down_loses_nothing(
-    worker: subprocess.Popen[str], job_env: dict[str, str], local_site: str
+    worker: Worker, job_env: dict[str, str], local_site: str
 ) -> None:
     url = f"{local_site}/second-post"
     write_story(job_env, "2020-example-corp-second", url)
@@ -148,7 +172,7 @@ def test_broker_down_loses_nothing(
         env={**job_env, "CELERY_BROKER_URL": BROKER},
     )
     assert sweep.stdout.strip().splitlines()[-1] == "1", sweep.stderr
-    final = wait_for(job_env, url)
+    final = wait_for(job_env, url, worker)
     assert final["pending"] == 0
 
 
@@ -167,28 +191,17 @@ print(submission.get_tracking_url())
 
 
 def test_submission_email_goes_out_through_the_worker(
-    worker: subprocess.Popen[str], job_env: dict[str, str]
+    worker: Worker, job_env: dict[str, str]
 ) -> None:
     """The email is enqueued on commit and sent by the worker (console backend: its log)."""
     assert manage("import_stories", env=job_env).returncode == 0  # the taxonomy
     result = manage("shell", "-c", SUBMIT, env={**job_env, "CELERY_BROKER_URL": BROKER})
     assert result.returncode == 0, result.stderr
     tracking_url = result.stdout.strip().splitlines()[-1]
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in worker.stdout],  # type: ignore[union-attr]
-        daemon=True,
-    ).start()
-    seen: list[str] = []
     deadline = time.time() + 45
-    while time.time() < deadline:
-        try:
-            seen.append(lines.get(timeout=1))
-        except queue.Empty:
-            continue
-        if tracking_url in seen[-1]:
-            break
-    output = "".join(seen)
+    while time.time() < deadline and tracking_url not in worker.log():
+        time.sleep(0.5)
+    output = worker.log()
     assert "Subject: [Kubernetes Failure Stories] We received your submission" in output, output
     assert "To: reader@example.org" in output
     assert tracking_url in output
