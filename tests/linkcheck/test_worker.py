@@ -110,6 +110,12 @@ def worker(job_env: dict[str, str], redis_broker: str) -> Iterator[Worker]:
     yield Worker(process)
     process.terminate()
     process.wait(timeout=20)
+    import redis
+
+    client = redis.Redis.from_url(redis_broker)
+    keys = list(client.scan_iter(match=f"{job_env['CELERY_KEY_PREFIX']}*"))
+    if keys:
+        client.delete(*keys)
 
 
 def write_story(env: dict[str, str], slug: str, url: str) -> None:
