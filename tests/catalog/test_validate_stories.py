@@ -251,3 +251,12 @@ def test_alias_collisions_in_the_taxonomy_are_reported(fixture_tree: FixtureTree
     path = fixture_tree.root / "taxonomy" / "platforms.yaml"
     path.write_text(path.read_text() + "  - slug: aws2\n    name: AWS again\n    aliases: [EKS]\n")
     assert any("alias 'eks' also belongs to 'eks'" in p for p in problems(fixture_tree))
+
+
+def test_a_platform_without_a_known_kind_is_reported(fixture_tree: FixtureTree) -> None:
+    path = fixture_tree.root / "taxonomy" / "platforms.yaml"
+    path.write_text(path.read_text() + "  - slug: mars\n    name: Mars\n    kind: hosted\n")
+    assert any(
+        "platforms[13].kind: 'hosted' is not one of managed, self-managed, infrastructure" in p
+        for p in problems(fixture_tree)
+    )

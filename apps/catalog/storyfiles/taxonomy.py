@@ -1,6 +1,6 @@
 """The component taxonomy, platforms and impact kinds, read from fixtures/taxonomy/."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +8,9 @@ import yaml
 
 from apps.catalog.slugs import SLUG_RE
 from apps.catalog.storyfiles.records import Problem
+
+# Who ran the control plane on a platform (see fixtures/taxonomy/platforms.yaml).
+PLATFORM_KINDS = ("managed", "self-managed", "infrastructure")
 
 
 def normalize_term(term: str) -> str:
@@ -24,6 +27,7 @@ class TermRecord:
     description: str = ""
     aliases: tuple[str, ...] = ()
     area: str = ""
+    kind: str = ""  # platforms only: one of PLATFORM_KINDS
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,13 @@ def _check_unique(
                 )
 
 
+def _with_platform_kind(term: TermRecord, kind: Any, where: str, reader: _Reader) -> TermRecord:
+    if kind not in PLATFORM_KINDS:
+        reader.problem(f"{where}.kind", f"{kind!r} is not one of {', '.join(PLATFORM_KINDS)}")
+        return term
+    return replace(term, kind=kind)
+
+
 def load_taxonomy(root: Path, display_root: Path | None = None) -> Taxonomy:
     """Read fixtures/taxonomy/*.yaml under `root` (the fixtures folder)."""
     display_root = display_root or root.parent
@@ -194,6 +205,8 @@ def load_taxonomy(root: Path, display_root: Path | None = None) -> Taxonomy:
         reader = _Reader(folder / name, file_display, taxonomy.problems)
         for index, entry in enumerate(reader.items(key)):
             term = reader.term(entry, f"{key}[{index}]")
+            if term is not None and key == "platforms":
+                term = _with_platform_kind(term, entry.get("kind"), f"{key}[{index}]", reader)
             if term is not None:
                 target.append(term)
         _check_unique(target, file_display, key[:-1], taxonomy.problems)
