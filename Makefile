@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate lint format fixtures-format check-compose bench bench-site bench-pages bench-search relevance clean
+.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose bench bench-site bench-pages bench-search relevance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ test: install-dev
 validate: install
 	$(MANAGE) validate_stories
 
+## What a pull request's CI checks: the story and mitigation files changed since BASE, with
+## problems at file and line, repeated sources and titles, and a preview in var/story-report.md
+BASE ?= $(shell git rev-parse --verify --quiet origin/main >/dev/null && echo origin/main || echo main)
+check-pr: install
+	@mkdir -p var && : > var/story-report.md
+	$(MANAGE) story_report --changed-since $(BASE) --summary var/story-report.md
+	@echo "Preview: var/story-report.md"
+
 fixtures-format: install
 	$(MANAGE) format_stories
 
@@ -56,6 +64,18 @@ format: install-dev
 
 check-compose: install-dev
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+## The GitHub workflows against GitHub's workflow schema, and actionlint when installed
+## (pip install -e ".[actionlint]": its build downloads the actionlint binary from GitHub)
+check-workflows: install-dev
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	@if [ -x $(BIN)/actionlint ]; then \
+		$(BIN)/actionlint -color=never .github/workflows/*.yml && echo "actionlint: no problem"; \
+	elif [ "$$GITHUB_ACTIONS" = true ]; then \
+		echo 'actionlint is missing: pip install -e ".[actionlint]"' >&2; exit 1; \
+	else \
+		echo 'actionlint not run: not installed (pip install -e ".[actionlint]")'; \
+	fi
 
 ## Page latency, SQL queries and memory per request on the configured database
 bench: import
