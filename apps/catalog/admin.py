@@ -250,6 +250,7 @@ class UpstreamIssueAdmin(admin.ModelAdmin):
         "kind",
         "labels",
         "milestone",
+        "opened_at",
         "closed_at",
         "merged_at",
         "last_synced_at",
@@ -260,7 +261,17 @@ class UpstreamIssueAdmin(admin.ModelAdmin):
         (None, {"fields": ["url", "tracker", "owner", "repo", "number", "kind"]}),
         (
             "Upstream status",
-            {"fields": ["state", "title", "labels", "milestone", "closed_at", "merged_at"]},
+            {
+                "fields": [
+                    "state",
+                    "title",
+                    "labels",
+                    "milestone",
+                    "opened_at",
+                    "closed_at",
+                    "merged_at",
+                ]
+            },
         ),
         ("Sync", {"fields": ["last_synced_at", "last_checked_at", "last_error"]}),
     ]

@@ -145,6 +145,8 @@ def _import_taxonomy(catalogue: Catalogue, report: ImportReport) -> None:
             }
             if model is ImpactKind:
                 values["description"] = term.description
+            else:
+                values["kind"] = term.kind
             _upsert(model, rows, slug=term.slug, values=values, report=report, kind=kind)
 
 

@@ -111,9 +111,22 @@ class Component(models.Model):
         return reverse("web:component-detail", kwargs={"slug": self.slug})
 
 
+class PlatformKind(models.TextChoices):
+    """Who ran the control plane: the provider, the team, or either (a cloud named alone)."""
+
+    MANAGED = "managed", "Managed Kubernetes"
+    SELF_MANAGED = "self-managed", "Self-managed"
+    INFRASTRUCTURE = "infrastructure", "Cloud or distribution"
+
+
 class Platform(models.Model):
+    Kind = PlatformKind
+
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100)
+    kind = models.CharField(
+        max_length=20, choices=PlatformKind.choices, default=PlatformKind.INFRASTRUCTURE
+    )
     aliases = models.JSONField(default=list, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -199,6 +212,7 @@ class UpstreamIssue(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     labels = models.JSONField(default=list, blank=True)
     milestone = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     merged_at = models.DateTimeField(null=True, blank=True)
     etag = models.CharField(max_length=200, blank=True, help_text="ETag of the last API response.")

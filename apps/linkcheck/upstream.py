@@ -36,6 +36,7 @@ class _Fields:
     labels: list[str]
     milestone: str
     closed_at: datetime.datetime | None
+    opened_at: datetime.datetime | None = None
     merged_at: datetime.datetime | None = None
 
 
@@ -113,6 +114,7 @@ def _sync(issue: UpstreamIssue, client: GitHubClient) -> str:
     issue.title = fields.title
     issue.labels = fields.labels
     issue.milestone = fields.milestone
+    issue.opened_at = fields.opened_at
     issue.closed_at = fields.closed_at
     issue.merged_at = fields.merged_at
     issue.etag = response.etag[: UpstreamIssue._meta.get_field("etag").max_length]
@@ -125,6 +127,7 @@ def _sync(issue: UpstreamIssue, client: GitHubClient) -> str:
             "title",
             "labels",
             "milestone",
+            "opened_at",
             "closed_at",
             "merged_at",
             "etag",
@@ -157,6 +160,7 @@ def _issue_fields(data: Any) -> _Fields:
         labels=[name for label in labels if (name := _label_name(label))],
         milestone=str(milestone.get("title") or "")[:200],
         closed_at=_timestamp(data.get("closed_at"), "closed_at"),
+        opened_at=_timestamp(data.get("created_at"), "created_at"),
     )
 
 

@@ -97,6 +97,7 @@ def issue_payload(
     labels: list[str] | None = None,
     milestone: str | None = None,
     closed_at: str | None = None,
+    created_at: str | None = None,
     pull: bool = False,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
@@ -106,6 +107,7 @@ def issue_payload(
         "labels": [{"id": i, "name": name} for i, name in enumerate(labels or [])],
         "milestone": {"title": milestone} if milestone else None,
         "closed_at": closed_at,
+        "created_at": created_at,
     }
     if pull:
         payload["pull_request"] = {"url": f"https://api.github.com/pulls/{number}"}

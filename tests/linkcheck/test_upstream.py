@@ -11,6 +11,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from apps.catalog.models import Story, StoryUpstreamIssue, UpstreamIssue
+from apps.catalog.storyfiles.upstreamfacts import load_upstream_facts
 from apps.linkcheck.github import GitHubClient
 from apps.linkcheck.upstream import sync_issue, sync_issues
 from tests.factories import StoryFactory
@@ -391,6 +392,45 @@ def test_the_command_refuses_when_sync_is_disabled(github: FakeGitHub, settings:
     assert github.requests == []
 
     assert "1 updated" in run("--force")
+
+
+def test_write_fixtures_stores_synced_facts_and_keeps_other_entries(
+    github: FakeGitHub, settings: Any, tmp_path: Any
+) -> None:
+    settings.UPSTREAM_SYNC_ENABLED = True
+    settings.STORIES_FIXTURES_DIR = tmp_path
+    facts = tmp_path / "upstream" / "issues.yaml"
+    facts.parent.mkdir()
+    facts.write_text(
+        "issues:\n  https://github.com/coredns/coredns/issues/2593:\n"
+        "    title: Kept as it was\n    state: closed\n    as_of: 2024-01-02\n"
+    )
+    issue = make_issue(71)
+    link(StoryFactory(), issue)
+    github.route(
+        issue_path(71),
+        Reply(
+            body=issue_payload(
+                71,
+                title="kubelet stops",
+                state="closed",
+                labels=["kind/bug"],
+                created_at="2019-01-02T03:04:05Z",
+                closed_at="2019-02-01T00:00:00Z",
+            )
+        ),
+    )
+
+    assert "2 upstream issue(s) written" in run("--write-fixtures")
+
+    written, problems = load_upstream_facts(tmp_path)
+    assert problems == []
+    assert written["https://github.com/coredns/coredns/issues/2593"].title == "Kept as it was"
+    synced = written[issue.url]
+    assert (synced.title, synced.state, synced.labels) == ("kubelet stops", "closed", ("kind/bug",))
+    assert synced.opened == datetime.datetime(2019, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert synced.closed == datetime.datetime(2019, 2, 1, tzinfo=UTC)
+    assert synced.as_of == datetime.datetime.now(UTC).date()
 
 
 # Admin -------------------------------------------------------------------------------

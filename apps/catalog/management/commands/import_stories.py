@@ -9,6 +9,8 @@ from tqdm import tqdm
 from apps.catalog.importing import ImportRefused, catalogue_import
 from apps.catalog.storyfiles.parsing import stream_catalogue
 from apps.catalog.storyfiles.records import StoryRecord
+from apps.catalog.storyfiles.upstreamfacts import FACTS_PATH
+from apps.catalog.upstream_facts import import_upstream_facts
 
 
 class Command(BaseCommand):
@@ -50,8 +52,12 @@ class Command(BaseCommand):
                 "Fix them (see `manage.py validate_stories`) and run the import again."
             ) from None
 
+        facts = import_upstream_facts(settings.STORIES_FIXTURES_DIR)
+
         if options.get("verbosity", 1) < 1:
             return
+        if facts:
+            self.stdout.write(f"upstream issues: {facts} updated from {FACTS_PATH}")
         for kind, counts in report.counts.items():
             self.stdout.write(
                 f"{kind}: {counts['created']} created, {counts['updated']} updated, "
@@ -70,7 +76,7 @@ class Command(BaseCommand):
                     f"(kept; use --prune to delete): {', '.join(report.without_file)}"
                 )
             )
-        if report.changed:
+        if report.changed or facts:
             self.stdout.write(self.style.SUCCESS("Import finished."))
         else:
             self.stdout.write(

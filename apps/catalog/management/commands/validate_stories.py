@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.catalog.storyfiles.parsing import load_catalogue
+from apps.catalog.storyfiles.upstreamfacts import load_upstream_facts
 
 
 class Command(BaseCommand):
@@ -17,7 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="*", type=Path, help="Story files or folders.")
 
     def handle(self, *args: Any, paths: list[Path], **options: Any) -> None:
-        catalogue = load_catalogue(settings.STORIES_FIXTURES_DIR, story_paths=paths or None)
+        root = Path(settings.STORIES_FIXTURES_DIR)
+        catalogue = load_catalogue(root, story_paths=paths or None)
+        _facts, fact_problems = load_upstream_facts(root, display_root=root.parent)
+        catalogue.problems.extend(fact_problems)
         for problem in catalogue.problems:
             self.stderr.write(str(problem))
         if catalogue.problems:

@@ -1,5 +1,6 @@
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -7,6 +8,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from apps.catalog.models import Story, UpstreamIssue
+from apps.catalog.storyfiles.upstreamfacts import (
+    FACTS_PATH,
+    dump_upstream_facts,
+    load_upstream_facts,
+)
+from apps.catalog.upstream_facts import facts_from_database
 from apps.linkcheck import upstream
 
 
@@ -27,12 +34,25 @@ class Command(BaseCommand):
             help="Sync only the upstream issue with this id (repeatable).",
         )
         parser.add_argument(
+            "--write-fixtures",
+            action="store_true",
+            help="Afterwards, write every synced issue's facts to fixtures/upstream/issues.yaml "
+            "(entries for other issues are kept).",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Run even though UPSTREAM_SYNC_ENABLED is off.",
         )
 
-    def handle(self, *args: Any, issue_ids: list[int] | None, force: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        issue_ids: list[int] | None,
+        force: bool,
+        write_fixtures: bool = False,
+        **options: Any,
+    ) -> None:
         if not settings.UPSTREAM_SYNC_ENABLED and not force:
             raise CommandError(
                 "Upstream sync is disabled: it calls the GitHub API at "
@@ -59,9 +79,13 @@ class Command(BaseCommand):
             return tqdm(items, desc="Upstream issues", unit="issue", disable=not show_progress)
 
         counts = upstream.sync_issues(ids, progress=progress)
+        if write_fixtures:
+            written = self._write_fixtures()
 
         if verbosity < 1:
             return
+        if write_fixtures:
+            self.stdout.write(f"{written} upstream issue(s) written to {FACTS_PATH}")
         self.stdout.write(
             f"{counts[upstream.UPDATED]} updated, "
             f"{counts[upstream.UNCHANGED]} unchanged (304), "
@@ -85,3 +109,17 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(self.style.SUCCESS("Upstream sync finished."))
+
+    def _write_fixtures(self) -> int:
+        root = Path(settings.STORIES_FIXTURES_DIR)
+        known, problems = load_upstream_facts(root)
+        if problems:
+            raise CommandError(
+                "Not writing the facts file, it has problems: "
+                + "; ".join(str(problem) for problem in problems)
+            )
+        facts = facts_from_database(known)
+        path = root / FACTS_PATH
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_upstream_facts(facts), encoding="utf-8")
+        return len(facts)
