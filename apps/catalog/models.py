@@ -463,8 +463,8 @@ class StoryMitigation(models.Model):
 
 
 class CatalogueVersion(models.Model):
-    """One row whose value database triggers raise on every write that can change a
-    public count (stories, their links, sources, taxonomy), whatever path made it."""
+    """One row: the version of the stored aggregates, raised by each refresh that
+    recomputes them (apps/catalog/aggregates.py)."""
 
     value = models.BigIntegerField(default=0)
 
@@ -482,3 +482,15 @@ class CatalogueAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at version {self.version}"
+
+
+class CatalogueChange(models.Model):
+    """A log of writes that can change a public count (stories, their links, sources,
+    taxonomy), appended to by database triggers whatever path made the write. Writers only
+    insert, so they never wait for each other; a refresh of the stored aggregates deletes
+    the entries it has accounted for."""
+
+    id = models.BigAutoField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"catalogue change {self.pk}"

@@ -234,13 +234,13 @@ def test_query_count_does_not_grow_with_the_catalogue(client: Client) -> None:
         return len(captured)
 
     build(3, 0)
-    computed = queries()  # computes the aggregates and stores them
+    computed = queries()  # refreshes every stored aggregate (tasks run eagerly here)
     stored = queries()  # reads them back
     build(12, 3)
     assert Story.objects.public().count() == 15
     assert queries() == computed
     assert queries() == stored == 1
-    assert computed <= 7
+    assert computed <= 30
 
 
 def test_stored_counts_follow_every_write(client: Client) -> None:

@@ -46,7 +46,7 @@ def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:
     return areas
 
 
-def _mitigation_counts() -> dict[str, int]:
+def mitigation_counts() -> dict[str, int]:
     """Public stories per mitigation slug, stored until the catalogue changes."""
     return stored_aggregate(  # type: ignore[no-any-return]
         "mitigations",
@@ -223,7 +223,7 @@ class MitigationListView(ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = _mitigation_counts()
+        counts = mitigation_counts()
         for mitigation in context["mitigations"]:
             mitigation.story_count = counts.get(mitigation.slug, 0)
         return context
@@ -242,7 +242,7 @@ class MitigationDetailView(DetailView):
             paginate(
                 self.request,
                 stories.for_list().newest_first(),
-                count=_mitigation_counts().get(self.object.slug, 0),
+                count=mitigation_counts().get(self.object.slug, 0),
             )
         )
         return context

@@ -47,7 +47,7 @@ class TrendsView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        data = stored_aggregate("trends", _trends_counts)
+        data = trends_counts()
         year_area_counts = data["year_area_counts"]
         year_counts = data["year_counts"]
         component_counts = data["component_counts"]
@@ -116,6 +116,11 @@ class TrendsView(TemplateView):
             ),
         )
         return context
+
+
+def trends_counts() -> dict[str, Any]:
+    """The page's aggregates, stored until the catalogue changes."""
+    return stored_aggregate("trends", _trends_counts)  # type: ignore[no-any-return]
 
 
 def _trends_counts() -> dict[str, Any]:
