@@ -22,8 +22,9 @@ FACTS_PATH = Path("upstream") / "issues.yaml"
 STATES = tuple(UpstreamState.values)
 FIELDS = {"title", "state", "opened", "closed", "merged", "labels", "milestone", "as_of"}
 HEADER = """\
-# What each upstream issue or pull request said when it was last read, keyed by URL.
-# `as_of` is the day it was read; a field left out was not known then. Dates are UTC.
+# What each upstream issue or pull request said when it was last read, keyed by URL:
+# from the GitHub API, or by hand from a copy of the thread. `as_of` is the day it was
+# read; a field left out was not known then (unknown, not empty). Dates are UTC.
 # The import loads these facts unless the database already holds newer ones;
 # `manage.py sync_upstream --write-fixtures` rewrites this file from GitHub.
 """
