@@ -32,9 +32,23 @@ migrate: install
 import: migrate
 	$(MANAGE) import_stories
 
+# `make run` serves as the site does in production: its own 404 and 500 pages and the
+# compressed static files. `make run DEBUG=true` opts into Django's debug pages. Links the
+# site writes (canonical, feeds, emails) use SITE_URL, which follows HOST and PORT.
+DEBUG ?= false
+SITE_URL ?= http://$(HOST):$(PORT)
+LOCAL_SECRET := var/local-secret-key
+RUN_ENV = DEBUG=$(DEBUG) SITE_URL=$(SITE_URL) SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat $(LOCAL_SECRET))}"
+
+$(LOCAL_SECRET): | $(BIN)/python
+	mkdir -p $(dir $@)
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
 ## Serve the full catalogue on the embedded default (SQLite) at http://$(HOST):$(PORT)
-run: import
-	$(MANAGE) runserver $(HOST):$(PORT)
+run: import $(LOCAL_SECRET)
+	$(RUN_ENV) $(MANAGE) collectstatic --no-input -v0
+	$(RUN_ENV) $(MANAGE) runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (SQLite by default; DATABASE_URL=postgres://... for PostgreSQL)
 test: install-dev

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
+from apps.web.views.account import ApiTokenView
 from apps.web.views.errors import favicon
 from apps.web.views.health import healthz, readyz
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/", include("apps.api.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/token/", ApiTokenView.as_view(), name="api-token"),
     path("", include("apps.submissions.urls")),
     path("", include("apps.web.urls")),
 ]

@@ -147,3 +147,16 @@ def test_every_alias_maps_to_its_own_component(catalogue: Catalogue) -> None:
     for component in catalogue.taxonomy.components:
         for alias in component.aliases:
             assert catalogue.taxonomy.component_for(alias) == component.slug, alias
+
+
+def test_contributing_example_is_the_real_story_file() -> None:
+    """CONTRIBUTING.md shows a real file's front matter, with comments; it must not drift."""
+    from apps.catalog.storyfiles.parsing import split_front_matter
+
+    guide = (REPO_FIXTURES.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    start = guide.index("```markdown\n---\ntitle: Total DNS outage") + len("```markdown\n")
+    example, _ = split_front_matter(guide[start : guide.index("```", start)].encode())
+    real, _ = split_front_matter(
+        (REPO_FIXTURES / "stories" / "2019-zalando-total-dns-outage.md").read_bytes()
+    )
+    assert example == real

@@ -115,7 +115,27 @@ def postprocess(
     _constrain_parameters(result)
     _open_reads(result)
     _close_strict_bodies(result)
+    _summarise(result)
     return add_error_responses(result)
+
+
+ACTIONS = {"list": "List the published {}", "retrieve": "One published {}"}
+
+
+def _summarise(result: dict[str, Any]) -> None:
+    """Give every operation a readable summary: documentation tools (Redoc, Swagger UI)
+    head each operation with it and fall back to the bare operationId
+    (`v1_components_list`) without one. Views set their own where there is more to say."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or operation.get("summary"):
+                continue
+            words = operation.get("operationId", "").split("_")
+            action, resource = words[-1], " ".join(words[1:-1])
+            if action in ACTIONS and resource:
+                if action == "retrieve":
+                    resource = resource.removesuffix("s")
+                operation["summary"] = ACTIONS[action].format(resource)
 
 
 def add_error_responses(result: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from apps.catalog.models import Story
 from apps.submissions.models import AuditAction, AuditEntry, Notification
 
 SUBJECTS = {
@@ -41,6 +42,12 @@ def send_notification(entry_id: int) -> bool:
         ]
         if entry.message and entry.action in MODERATOR_ACTIONS:
             lines += ["", "Message from the moderators:", entry.message]
+        if entry.action == AuditAction.APPROVED:
+            # Still public when the email goes out: a retraction since then hides it again.
+            story = Story.objects.public().filter(pk=submission.story_id).first()
+            if story is not None:
+                address = f"{settings.SITE_URL}{story.get_absolute_url()}"
+                lines += ["", "Read it on the site:", address]
         lines += [
             "",
             "Follow it (and revise it when changes are requested) at this private address:",

@@ -4,6 +4,7 @@ import datetime
 import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, QueryDict
@@ -60,8 +61,20 @@ def _for_feed(stories: QuerySet[Story]) -> QuerySet[Story]:
     )
 
 
+def _absolute(path: str) -> str:
+    """Feeds name the site by SITE_URL, as pages, sitemaps and emails do, not by the
+    Host header a request happened to carry."""
+    return f"{settings.SITE_URL}{path}"
+
+
 class _StoryFeed(Feed):
     feed_type = XMLSafeAtom1Feed
+
+    def get_feed(self, obj: Any, request: HttpRequest) -> Any:
+        feed = super().get_feed(obj, request)
+        # rel="self" is this very feed, query string included (a search feed's query).
+        feed.feed["feed_url"] = _absolute(request.get_full_path())
+        return feed
 
     def item_title(self, item: Story) -> str:
         return item.title
@@ -70,7 +83,7 @@ class _StoryFeed(Feed):
         return item.summary_html
 
     def item_link(self, item: Story) -> str:
-        return item.get_absolute_url()
+        return _absolute(item.get_absolute_url())
 
     def item_author_name(self, item: Story) -> str:
         return item.organization.name
@@ -90,7 +103,7 @@ class StoriesFeed(_StoryFeed):
     subtitle = "Newly added public Kubernetes failure stories."
 
     def link(self) -> str:
-        return reverse("web:story-list")
+        return _absolute(reverse("web:story-list"))
 
     def items(self) -> QuerySet[Story]:
         return _for_feed(Story.objects.public()).order_by("-created_at", "slug")[:FEED_SIZE]
@@ -107,7 +120,7 @@ class ComponentFeed(_StoryFeed):
         return f"Stories involving {obj.name}."
 
     def link(self, obj: Component) -> str:
-        return obj.get_absolute_url()
+        return _absolute(obj.get_absolute_url())
 
     def items(self, obj: Component) -> QuerySet[Story]:
         stories = Story.objects.public().with_component(obj.slug)
@@ -129,7 +142,7 @@ class SearchFeed(_StoryFeed):
 
     def link(self, obj: QueryDict) -> str:
         encoded = obj.urlencode()
-        return reverse("web:story-list") + (f"?{encoded}" if encoded else "")
+        return _absolute(reverse("web:story-list") + (f"?{encoded}" if encoded else ""))
 
     def items(self, obj: QueryDict) -> QuerySet[Story]:
         return _for_feed(browse_stories(obj).stories)[:FEED_SIZE]

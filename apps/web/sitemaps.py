@@ -1,10 +1,15 @@
 """The sitemap index and its sections; a section of stories is cut into pages of 5,000."""
 
 import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import Paginator
 from django.db.models import Max, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from apps.catalog.models import Component, Mitigation, Organization, Story
@@ -12,7 +17,18 @@ from apps.search.facets import public_facet_counts
 from apps.web.views.paging import StoryPaginator
 
 
-class StorySitemap(Sitemap):
+class _SiteSitemap(Sitemap):
+    """Locations on SITE_URL, like every other absolute link the site writes, not on the
+    Host header of the request that asked."""
+
+    def get_protocol(self, protocol: str | None = None) -> str:
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site: object = None) -> str:
+        return urlsplit(settings.SITE_URL).netloc
+
+
+class StorySitemap(_SiteSitemap):
     changefreq = "monthly"
     priority = 0.8
     limit = 5000
@@ -32,14 +48,14 @@ class StorySitemap(Sitemap):
         return StoryPaginator(self.items(), self.limit, count=public_facet_counts()["total"])
 
 
-class ComponentSitemap(Sitemap):
+class ComponentSitemap(_SiteSitemap):
     changefreq = "weekly"
 
     def items(self) -> QuerySet[Component]:
         return Component.objects.order_by("slug")
 
 
-class MitigationSitemap(Sitemap):
+class MitigationSitemap(_SiteSitemap):
     changefreq = "monthly"
 
     def items(self) -> QuerySet[Mitigation]:
@@ -52,7 +68,7 @@ class MitigationSitemap(Sitemap):
         return Mitigation.objects.aggregate(latest=Max("updated_at"))["latest"]
 
 
-class OrganizationSitemap(Sitemap):
+class OrganizationSitemap(_SiteSitemap):
     changefreq = "monthly"
 
     limit = 5000
@@ -68,7 +84,7 @@ class OrganizationSitemap(Sitemap):
         return StoryPaginator(self.items(), self.limit, count=count)
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(_SiteSitemap):
     changefreq = "daily"
     priority = 0.6
 
@@ -93,3 +109,12 @@ SITEMAPS = {
     "mitigations": MitigationSitemap,
     "organizations": OrganizationSitemap,
 }
+
+
+def sitemap_index(request: HttpRequest, **kwargs: object) -> TemplateResponse:
+    """Django's index, with its section locations moved onto SITE_URL."""
+    response = sitemap_views.index(request, **kwargs)  # type: ignore[arg-type]
+    here = f"{request.scheme}://{request.get_host()}"
+    for item in response.context_data["sitemaps"]:  # type: ignore[index]
+        item.location = settings.SITE_URL + item.location.removeprefix(here)
+    return response

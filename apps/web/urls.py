@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from apps.web.feeds import ComponentFeed, SearchFeed, StoriesFeed
-from apps.web.sitemaps import SITEMAPS
+from apps.web.sitemaps import SITEMAPS, sitemap_index
 from apps.web.views import browse as views
 from apps.web.views.errors import robots_txt
 from apps.web.views.trends import TrendsView
@@ -31,7 +31,7 @@ urlpatterns = [
     path("feeds/components/<slug:slug>.atom", ComponentFeed(), name="feed-component"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        sitemap_index,
         {"sitemaps": SITEMAPS, "sitemap_url_name": "web:sitemap-section"},
         name="sitemap",
     ),

@@ -458,3 +458,21 @@ def test_query_budget(stranger: APIClient, catalogue: dict, url: str) -> None:
         Source.objects.filter(story=story).update(kind="talk")
     index_stories()
     assert _count(stranger, url) == few
+
+
+def test_every_operation_has_a_readable_summary() -> None:
+    """Redoc and Swagger UI head each operation with its summary, else its operationId."""
+    schema = APIClient().get("/api/v1/schema/?format=json").json()
+    operations = [
+        operation
+        for path_item in schema["paths"].values()
+        for method, operation in path_item.items()
+        if method in ("get", "put", "patch", "post", "delete")
+    ]
+    assert operations
+    for operation in operations:
+        summary = operation.get("summary", "")
+        assert summary and "_" not in summary, (operation["operationId"], summary)
+    summaries = {operation["operationId"]: operation["summary"] for operation in operations}
+    assert summaries["v1_components_list"] == "List the published components"
+    assert summaries["v1_upstream_issues_retrieve"] == "One published upstream issue"

@@ -764,6 +764,12 @@ def test_the_whole_flow_sends_one_email_per_event(
         assert tracking in message.body
     assert "Published!" in mail.outbox[-1].body
     assert "Status: Approved" in mail.outbox[-1].body
+    story = fresh(submission).story
+    assert f"https://stories.example{story.get_absolute_url()}" in mail.outbox[-1].body
+    # The receipts carry no story link, and the submitter's own note never reads as ours.
+    assert "Read it on the site" not in mail.outbox[0].body
+    assert "Added." not in mail.outbox[2].body
+    assert "Message from the moderators" not in mail.outbox[2].body
     # The secret tracking token goes only to the submitter, never into the log.
     token = fresh(submission).tracking_token
     for entry in AuditEntry.objects.all():
@@ -910,3 +916,17 @@ def test_from_same_submitter_matches_account_email_or_address(
     submission_reject(submission=by_email, moderator=moderator, expected_version=1, reason="x")
     assert by_email not in set(Submission.objects.open())
     assert set(Submission.objects.pending()) == set(Submission.objects.open())
+
+
+def test_approval_email_links_the_story_only_while_it_is_public(
+    payload: dict[str, Any], moderator: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    submission = submission_create(payload=payload, email="me@example.org")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        submission_approve(submission=submission, moderator=moderator, expected_version=1)
+    fresh(submission).story.retract()  # before the worker got to the email
+    for callback in callbacks:
+        callback()
+    assert sent_subjects()[-1] == "Your submission was approved"
+    assert "Read it on the site" not in mail.outbox[-1].body
+    assert fresh(submission).story.get_absolute_url() not in mail.outbox[-1].body

@@ -2,6 +2,7 @@
 
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -187,10 +188,13 @@ def test_feeds(client: Client, catalogue: dict[str, Story]) -> None:
     assert client.get("/feeds/components/nope.atom").status_code == 404
 
 
-def test_sitemap_and_robots(client: Client, catalogue: dict[str, Story]) -> None:
+def test_sitemap_and_robots(client: Client, catalogue: dict[str, Story], settings: Any) -> None:
+    """Every location is on SITE_URL, like canonical links, whatever Host the request had."""
+    settings.SITE_URL = "https://stories.example"
     index = client.get("/sitemap.xml").content.decode()
     assert "<sitemapindex" in index
-    sections = re.findall(r"<loc>http://testserver(/sitemap-[a-z]+\.xml)</loc>", index)
+    assert "testserver" not in index
+    sections = re.findall(r"<loc>https://stories\.example(/sitemap-[a-z]+\.xml)</loc>", index)
     assert sorted(sections) == [
         f"/sitemap-{name}.xml"
         for name in ("components", "mitigations", "organizations", "pages", "stories")
@@ -200,8 +204,10 @@ def test_sitemap_and_robots(client: Client, catalogue: dict[str, Story]) -> None
     assert catalogue["draft"].slug not in sitemap
     assert catalogue["retracted"].slug not in sitemap
     assert "hidden-org" not in sitemap
+    assert "testserver" not in sitemap
+    assert f"<loc>https://stories.example{catalogue['dns'].get_absolute_url()}</loc>" in sitemap
     robots = client.get("/robots.txt").content.decode()
-    assert "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots
+    assert "Sitemap: https://stories.example/sitemap.xml" in robots
     assert "Disallow: /track/" in robots
 
 
