@@ -44,7 +44,7 @@ def send_notification(entry_id: int) -> bool:
             lines += ["", "Message from the moderators:", entry.message]
         if entry.action == AuditAction.APPROVED:
             # Still public when the email goes out: a retraction since then hides it again.
-            story = Story.objects.public().filter(pk=submission.story_id).first()
+            story = Story.objects.public().filter(submissions=submission).first()
             if story is not None:
                 address = f"{settings.SITE_URL}{story.get_absolute_url()}"
                 lines += ["", "Read it on the site:", address]
