@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, JSONField, OuterRef, Subquery
+from django.db.models.fields.json import KeyTransform
 
 from apps.catalog.models import CatalogueAggregate, CatalogueChange, CatalogueVersion
 
@@ -48,22 +49,23 @@ def register_aggregate(reader: Callable[[], Any]) -> Callable[[], Any]:
     return reader
 
 
-def stored_aggregate(key: str, compute: Callable[[], Any]) -> Any:
+def stored_aggregate(key: str, compute: Callable[[], Any], *, item: str | None = None) -> Any:
     """`compute()` (JSON-serialisable) as of the stored catalogue version: one query when
     stored. A key never stored at this version is computed and stored by its reader (a
-    registered aggregate only the first time, or after a flush)."""
+    registered aggregate only the first time, or after a flush). With `item`, only that
+    member of the stored object is read (None when absent): a large aggregate is not
+    fetched whole for one number."""
     version = _refreshing.get()
     if version is not None:
-        return _store(key, version, compute())
+        return _part(_store(key, version, compute()), item)
+    stored: Any = Subquery(
+        CatalogueAggregate.objects.filter(key=key, version=OuterRef("value")).values("data")[:1],
+        output_field=JSONField(),
+    )
     current = (
         CatalogueVersion.objects.filter(pk=VERSION_ROW)
         .annotate(
-            stored=Subquery(
-                CatalogueAggregate.objects.filter(key=key, version=OuterRef("value")).values(
-                    "data"
-                )[:1],
-                output_field=JSONField(),
-            ),
+            stored=stored if item is None else KeyTransform(item, stored),
             pending=Exists(CatalogueChange.objects.all()),
         )
         .values_list("value", "stored", "pending")
@@ -74,10 +76,18 @@ def stored_aggregate(key: str, compute: Callable[[], Any]) -> Any:
     else:
         version, stored, pending = current
     if pending and request_refresh():
-        return _read_after_refresh(key, compute)
-    if stored is not None:
+        return _part(_read_after_refresh(key, compute), item)
+    if stored is not None or (item is not None and _is_stored(key, version)):
         return stored
-    return _store(key, version, compute())
+    return _part(_store(key, version, compute()), item)
+
+
+def _part(data: Any, item: str | None) -> Any:
+    return data if item is None else data.get(item)
+
+
+def _is_stored(key: str, version: int) -> bool:
+    return CatalogueAggregate.objects.filter(key=key, version=version).exists()
 
 
 def request_refresh() -> bool:

@@ -69,6 +69,8 @@ PAGES = [
     "/components/dns/?page=2",
     "/mitigations/",
     "/mitigations/cache/",
+    "/organizations/",
+    "/organizations/?page=2",
     "/organizations/busy-org/",
     "/organizations/busy-org/?page=2",
     "/trends/",
@@ -117,3 +119,27 @@ def test_paging_reaches_every_story_once(client: Client, small: Story) -> None:
     )
     pages = [client.get(f"/stories/?page={page}").context["stories"] for page in (1, 2, 3)]
     assert [story.slug for page in pages for story in page] == ordered
+
+
+def test_organization_list_pages_hold_each_public_organization_once(
+    client: Client, small: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.web.views.browse import OrganizationListView
+
+    monkeypatch.setattr(OrganizationListView, "paginate_by", 2)
+    for name, stories in (("Acme", 2), ("Zeta", 1), ("Mid", 3)):
+        org = OrganizationFactory(name=name, slug=name.lower())
+        for _ in range(stories):
+            StoryFactory(organization=org)
+    hidden = OrganizationFactory(name="Drafty", slug="drafty")
+    StoryFactory(organization=hidden, status=Story.Status.DRAFT)
+    pages = [client.get(f"/organizations/?page={page}").context for page in (1, 2)]
+    listed = [o for page in pages for o in page["organizations"]]
+    assert [o.name for o in listed] == sorted(o.name for o in listed)
+    counts = {o.slug: o.story_count for o in listed}
+    assert counts == {"acme": 2, "busy-org": 3, "mid": 3, "zeta": 1}
+    assert len(listed) == 4
+    assert pages[0]["paginator"].count == 4
+    assert len({_queries(client, f"/organizations/?page={page}") for page in (1, 2)}) == 1
+    assert client.get("/organizations/mid/").context["paginator"].count == 3
+    assert client.get("/organizations/drafty/").status_code == 404

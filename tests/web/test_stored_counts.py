@@ -63,6 +63,10 @@ def test_counts_follow_approval_edit_retraction_and_bulk_writes(client: Client) 
         cursor.execute("UPDATE catalog_story SET status = 'draft' WHERE slug = 'bulk-0'")
     assert _home_count(client) == 3
     assert _facet(client, "/stories/", "platform") == {"aws": 2}
+    organization = f"/organizations/{story.organization.slug}/"
+    assert client.get(organization).context["paginator"].count == 2
+    listed = {o.slug: o.story_count for o in client.get("/organizations/").context["organizations"]}
+    assert listed[story.organization.slug] == 2
 
 
 def test_api_total_follows_writes(client: Client) -> None:

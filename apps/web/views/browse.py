@@ -58,6 +58,24 @@ def mitigation_counts() -> dict[str, int]:
     )
 
 
+def organization_counts() -> dict[str, int]:
+    """Public stories per organization, keyed "o<id>" (a key of digits would be read as an
+    array index), stored until the catalogue changes; organizations without a public
+    story are absent."""
+    return stored_aggregate("organizations", _count_organizations)  # type: ignore[no-any-return]
+
+
+def _count_organizations() -> dict[str, int]:
+    rows = Story.objects.public().order_by().values_list("organization_id").annotate(n=Count("pk"))
+    return {f"o{pk}": n for pk, n in rows}
+
+
+def _organization_count(organization: Organization) -> int:
+    """One organization's public stories, read from the stored counts alone."""
+    item = f"o{organization.pk}"
+    return stored_aggregate("organizations", _count_organizations, item=item) or 0  # type: ignore[no-any-return]
+
+
 class HomeView(TemplateView):
     template_name = "web/home.html"
 
@@ -248,16 +266,29 @@ class MitigationDetailView(DetailView):
         return context
 
 
-class OrganizationListView(ListView):
-    template_name = "web/organization_list.html"
-    context_object_name = "organizations"
+class OrganizationListView(TemplateView):
+    """Organizations with a public story, by name, paginated; counts are stored."""
 
-    def get_queryset(self) -> QuerySet[Organization]:
-        return (
-            Organization.objects.filter(stories__status=StoryStatus.PUBLISHED)
-            .annotate(story_count=Count("stories", distinct=True))
-            .order_by("name")
+    template_name = "web/organization_list.html"
+    paginate_by = 100
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        counts = organization_counts()
+        public = Organization.objects.filter(
+            Exists(Story.objects.public().filter(organization=OuterRef("pk")))
+        ).order_by("name", "slug")
+        paginator = StoryPaginator(public, self.paginate_by, count=len(counts))
+        page = paginator.get_page(self.request.GET.get("page"))
+        for organization in page.object_list:
+            organization.story_count = counts.get(f"o{organization.pk}", 0)
+        context.update(
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=paginator.num_pages > 1,
+            organizations=page.object_list,
         )
+        return context
 
 
 class OrganizationDetailView(DetailView):
@@ -271,5 +302,6 @@ class OrganizationDetailView(DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         stories = Story.objects.public().filter(organization=self.object)
-        context.update(paginate(self.request, stories.for_list().newest_first()))
+        count = _organization_count(self.object)
+        context.update(paginate(self.request, stories.for_list().newest_first(), count=count))
         return context
