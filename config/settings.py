@@ -38,6 +38,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https")).rstrip("/")
 REPOSITORY_URL = env_url("REPOSITORY_URL", "", schemes=("http", "https")).rstrip("/")
 STORIES_FIXTURES_DIR = Path(env_str("STORIES_FIXTURES_DIR", str(BASE_DIR / "fixtures")))
+# Where export_dataset writes snapshots of the public catalogue and /data/ serves the latest.
+DATASET_DIR = Path(env_str("DATASET_DIR", str(BASE_DIR / "var" / "dataset")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "apps.linkcheck",
     "apps.submissions",
     "apps.web",
+    "apps.dataset",
     "axes",
 ]
 
