@@ -5,8 +5,9 @@ at a time, with a fixed number of queries per batch, so time grows linearly with
 catalogue and memory holds one batch, plus the slugs and source URLs seen so far.
 """
 
+import datetime
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, TypeVar
@@ -282,7 +283,14 @@ _LINK_MODELS: tuple[type[models.Model], ...] = (
 class _StoryImport:
     """Story files compared with and written to the database, one batch at a time."""
 
-    def __init__(self, *, catalogue: Catalogue, prune: bool, report: ImportReport) -> None:
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        prune: bool,
+        report: ImportReport,
+        added: Mapping[str, datetime.datetime],
+    ) -> None:
         taxonomy = catalogue.taxonomy
         self.orders = {
             "component_order": taxonomy.component_order(),
@@ -291,6 +299,7 @@ class _StoryImport:
         }
         self.prune = prune
         self.report = report
+        self.added = added
         self.components = _slug_ids(Component)
         self.platforms = _slug_ids(Platform)
         self.impacts = _slug_ids(ImpactKind)
@@ -415,6 +424,10 @@ class _StoryImport:
             for record in new
         ]
         Story.objects.bulk_create(created)
+        dated = [story for story in created if story.slug in self.added]
+        for story in dated:
+            story.created_at = self.added[story.slug]
+        Story.objects.bulk_update(dated, ["created_at"])
         updated = []
         now = timezone.now()
         for story, record, _ in changed:
@@ -593,6 +606,7 @@ def catalogue_import(
     prune: bool = False,
     progress: Callable[[Iterable[StoryRecord]], Iterable[StoryRecord]] = lambda items: items,
     batch_size: int | None = None,
+    added: Mapping[str, datetime.datetime] | None = None,
 ) -> ImportReport:
     """Upsert the parsed fixtures into the database in one transaction.
 
@@ -603,7 +617,8 @@ def catalogue_import(
     entry, its search document and, when enabled, first link checks.
 
     `stories` (default: `catalogue.stories`) may be the iterator of `stream_catalogue`,
-    read once, a batch at a time. Raises ImportRefused, writing nothing, when the
+    read once, a batch at a time. `added` dates new stories by slug (when their files
+    entered the repository); others are dated now. Raises ImportRefused, writing nothing, when the
     catalogue has problems (including those found while reading `stories`) or conflicts
     with web stories.
     """
@@ -612,7 +627,7 @@ def catalogue_import(
     report = ImportReport()
     _import_taxonomy(catalogue, report)
     _import_mitigations(catalogue, report)
-    importer = _StoryImport(catalogue=catalogue, prune=prune, report=report)
+    importer = _StoryImport(catalogue=catalogue, prune=prune, report=report, added=added or {})
     records = catalogue.stories if stories is None else stories
     for batch in _batches(progress(records), batch_size or BATCH_SIZE):
         # After the first problem, the rest is only read and checked, so all are reported.

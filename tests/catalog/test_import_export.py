@@ -266,3 +266,67 @@ def test_a_web_edit_after_adoption_is_not_overwritten_by_the_old_file(
     assert "1 file(s) written" in run("export_stories", "--slug", story.slug)
     assert "web stories now kept as files" in run("import_stories")
     assert Story.objects.get(pk=story.pk).origin == StoryOrigin.FILE
+
+
+def _commit(root: Path, when: str, message: str) -> None:
+    import subprocess
+
+    env = {
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.org",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.org",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(root),
+    }
+    for args in (["add", "-A"], ["commit", "-q", "-m", message]):
+        subprocess.run(["git", "-C", str(root), *args], env=env, check=True)  # noqa: S603, S607
+
+
+def test_new_stories_are_dated_by_when_their_files_entered_the_repository(
+    fixture_tree: FixtureTree,
+) -> None:
+    """ "Recently added" on a fresh install follows the repository's history: the newest
+    file comes first, not the import order (every story would share one timestamp)."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(fixture_tree.root)], check=True)  # noqa: S603, S607
+    fixture_tree.story()
+    _commit(fixture_tree.root, "2021-03-04T05:06:07+00:00", "first")
+    fixture_tree.story(
+        "2019-example-corp-later-file.md",
+        **{
+            "title: CoreDNS": "title: Later CoreDNS",
+            "https://example.org/postmortem": "https://example.org/later",
+        },
+    )
+    _commit(fixture_tree.root, "2022-01-02T03:04:05+00:00", "second")
+    fixture_tree.story(
+        "2019-example-corp-uncommitted.md",
+        **{"https://example.org/postmortem": "https://example.org/new"},
+    )
+    started = datetime.datetime.now(tz=datetime.UTC)
+    run("import_stories")
+    added = dict(Story.objects.values_list("slug", "created_at"))
+    assert added["2019-example-corp-coredns-oom"] == datetime.datetime(
+        2021, 3, 4, 5, 6, 7, tzinfo=datetime.UTC
+    )
+    assert added["2019-example-corp-later-file"] == datetime.datetime(
+        2022, 1, 2, 3, 4, 5, tzinfo=datetime.UTC
+    )
+    assert added["2019-example-corp-uncommitted"] >= started  # not committed: dated now
+    newest = Story.objects.public().order_by("-created_at", "slug").values_list("slug", flat=True)
+    assert list(newest) == [
+        "2019-example-corp-uncommitted",
+        "2019-example-corp-later-file",
+        "2019-example-corp-coredns-oom",
+    ]
+
+
+def test_without_git_history_new_stories_are_dated_by_the_import(fixture_tree: FixtureTree) -> None:
+    fixture_tree.story()
+    started = datetime.datetime.now(tz=datetime.UTC)
+    run("import_stories")
+    assert Story.objects.get().created_at >= started

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from apps.catalog.importing import ImportRefused, catalogue_import
+from apps.catalog.storyfiles.history import added_dates
 from apps.catalog.storyfiles.parsing import stream_catalogue
 from apps.catalog.storyfiles.records import StoryRecord
 from apps.catalog.storyfiles.upstreamfacts import FACTS_PATH
@@ -42,7 +43,11 @@ class Command(BaseCommand):
 
         try:
             report = catalogue_import(
-                catalogue=catalogue, stories=stories, prune=prune, progress=progress
+                catalogue=catalogue,
+                stories=stories,
+                prune=prune,
+                progress=progress,
+                added=added_dates(settings.STORIES_FIXTURES_DIR / "stories"),
             )
         except ImportRefused as exc:
             for problem in exc.problems:
