@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose bench bench-site bench-pages bench-search relevance clean
+.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose bench bench-site bench-rss bench-pages bench-search relevance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,9 @@ bench: import
 SIZE ?= 1k
 bench-site: install
 	bench/run site $(SIZE)
+
+bench-rss: install
+	bench/run rss $(SIZE)
 
 bench-pages: install
 	bench/run pages $(SIZE)

@@ -5,6 +5,8 @@ Standard library only: it runs outside Django. Inputs, all in one run folder:
   inprocess.json        bench_pages --json output (uncached in-process latency, SQL queries)
   wrk/<name>.app.txt    wrk --latency against gunicorn
   wrk/<name>.static.txt wrk --latency against nginx serving the page's saved bytes
+  wrk/<name>.cache.txt  wrk --latency through Varnish (deploy/varnish/default.vcl), with
+  wrk/<name>.cache.before, .after  Varnish's "hits misses passes" counters around that run
   rss.before, rss.after RSS in KiB of each gunicorn worker, one a line
   import.time, reimport.time  /usr/bin/time -v output of import_stories (optional)
   meta.txt              lines printed above the table
@@ -77,6 +79,27 @@ def rss_line(run: Path) -> str:
     return f"{mib(before)} before, {mib(after)} after"
 
 
+def hit_share(run: Path, name: str) -> str:
+    """Share of the requests of the cached run that Varnish answered from memory."""
+    before, after = (run / "wrk" / f"{name}.cache.{when}" for when in ("before", "after"))
+    if not before.exists() or not after.exists():
+        return "-"
+    hits, misses, passes = (
+        b - a
+        for a, b in zip(
+            map(int, before.read_text().split()), map(int, after.read_text().split()), strict=True
+        )
+    )
+    total = hits + misses + passes
+    return f"{100 * hits / total:.2f}" if total else "-"
+
+
+def ratio(numerator: dict[str, float], denominator: dict[str, float], digits: int) -> str:
+    if numerator.get("rps") and denominator.get("rps"):
+        return f"{numerator['rps'] / denominator['rps']:.{digits}f}"
+    return "-"
+
+
 def main(run: Path) -> None:
     endpoints = [line.split("\t", 1) for line in (run / "endpoints.tsv").read_text().splitlines()]
     inprocess = {row["name"]: row for row in json.loads((run / "inprocess.json").read_text())}
@@ -85,19 +108,22 @@ def main(run: Path) -> None:
         print(meta.read_text().rstrip() + "\n")
     print(
         "| endpoint | req/s | p50 ms | p99 ms | errors | static req/s | ratio to static "
-        "| in-process p50 ms | in-process p99 ms | SQL queries | KiB |"
+        "| cached req/s | cached p50 ms | cached p99 ms | cached errors | cache hits % "
+        "| cached ratio to static | in-process p50 ms | in-process p99 ms | SQL queries | KiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * 16)
     for name, path in endpoints:
         app = wrk_numbers(run / "wrk" / f"{name}.app.txt")
         static = wrk_numbers(run / "wrk" / f"{name}.static.txt")
+        cached = wrk_numbers(run / "wrk" / f"{name}.cache.txt")
         own = inprocess.get(name, {})
-        ratio = f"{app['rps'] / static['rps']:.4f}" if app.get("rps") and static.get("rps") else "-"
         status = "" if own.get("status", 200) == 200 else f" [{own.get('status')}]"
         print(
             f"| {name} `{path}`{status} | {app.get('rps', 0):.1f} | {ms(app.get('p50'))} "
             f"| {ms(app.get('p99'))} | {app.get('errors', 0):.0f} | {static.get('rps', 0):.0f} "
-            f"| {ratio} | {ms(own.get('p50_ms'))} | {ms(own.get('p99_ms'))} "
+            f"| {ratio(app, static, 4)} | {cached.get('rps', 0):.0f} | {ms(cached.get('p50'))} "
+            f"| {ms(cached.get('p99'))} | {cached.get('errors', 0):.0f} | {hit_share(run, name)} "
+            f"| {ratio(cached, static, 2)} | {ms(own.get('p50_ms'))} | {ms(own.get('p99_ms'))} "
             f"| {own.get('queries', '-')} | {own.get('bytes', 0) / 1024:.0f} |"
         )
     print(
