@@ -56,6 +56,7 @@ test: install-dev
 
 validate: install
 	$(MANAGE) validate_stories
+	$(MANAGE) validate_ranges
 
 ## What a pull request's CI checks: the story and mitigation files changed since BASE, with
 ## problems at file and line, repeated sources and titles, and a preview in var/story-report.md

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.submissions",
     "apps.web",
     "apps.dataset",
+    "apps.affected",
     "axes",
 ]
 

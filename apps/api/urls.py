@@ -26,6 +26,7 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
 
 urlpatterns = [
     path("", views.GuideView.as_view(), name="guide"),
+    path("v1/affected/", include("apps.affected.api_urls")),
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -31,6 +31,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.services import _enqueue_first_checks
+from apps.catalog.signals import catalogue_imported
 from apps.catalog.slugs import slug_words
 from apps.catalog.storyfiles.mapping import record_from_mitigation
 from apps.catalog.storyfiles.parsing import Catalogue
@@ -636,6 +637,7 @@ def catalogue_import(
     problems = catalogue.problems + importer.problems
     if problems:
         raise ImportRefused(sorted(problems))
+    catalogue_imported.send(sender=Catalogue, catalogue=catalogue, report=report)
 
     # Names and aliases of components and mitigations are part of every story's text.
     shared_text_changed = any(

@@ -517,6 +517,7 @@ class Catalogue:
     problems: list[Problem] = field(default_factory=list)
     files_read: int = 0
     files_found: int = 0
+    root: Path | None = None
 
 
 def _story_paths(paths: Iterable[Path]) -> list[Path]:
@@ -584,7 +585,7 @@ def _open_catalogue(
     base = base or Path.cwd()
     where = _Locations(base)
     taxonomy = load_taxonomy(root, display_root=base)
-    catalogue = Catalogue(taxonomy=taxonomy, problems=list(taxonomy.problems))
+    catalogue = Catalogue(taxonomy=taxonomy, problems=list(taxonomy.problems), root=root)
 
     mitigation_dir = root / "mitigations"
     for path in sorted(mitigation_dir.glob("*.md")) if mitigation_dir.is_dir() else []:

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.affected.views import AffectedFeed, AffectedView
+
+app_name = "affected"
+
+urlpatterns = [
+    path("", AffectedView.as_view(), name="check"),
+    path("feed.atom", AffectedFeed(), name="feed"),
+]
