@@ -84,7 +84,7 @@ class StoryMitigationSerializer(serializers.ModelSerializer[StoryMitigation]):
 class StoryListSerializer(serializers.ModelSerializer[Story]):
     """The compact form used in lists."""
 
-    organization = serializers.CharField(source="organization.name")
+    organization = serializers.CharField(source="organization.name", allow_null=True)
     date = serializers.CharField(source="date_value")
     components = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
     platforms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")

@@ -245,7 +245,7 @@ def _stored_records(
             StoryRecord(
                 slug=slug,
                 title=title,
-                organization=organization,
+                organization=organization or "",
                 date=date,
                 date_precision=precision,
                 sources=tuple(
@@ -465,7 +465,7 @@ class _StoryImport:
         )
         return {
             "title": record.title,
-            "organization_id": self.organizations[record.organization],
+            "organization_id": self.organizations.get(record.organization),
             "published_on": record.date,
             "date_precision": record.date_precision,
             "summary": record.summary,
@@ -477,7 +477,9 @@ class _StoryImport:
 
     def _add_organizations(self, records: list[StoryRecord]) -> None:
         created = []
-        for name in sorted({r.organization for r in records} - self.organizations.keys()):
+        for name in sorted(
+            {r.organization for r in records if r.organization} - self.organizations.keys()
+        ):
             base = slug_words(name, fallback="organization")
             slug, suffix = base, 2
             while slug in self.organization_slugs:

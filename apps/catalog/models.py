@@ -289,7 +289,10 @@ class Story(models.Model):
 
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200, unique=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="stories")
+    # None when the teller is not an organization (a person filing an upstream issue).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="stories", null=True, blank=True
+    )
     published_on = models.DateField(help_text="First day of the period when precision is coarse.")
     date_precision = models.CharField(max_length=5, choices=DatePrecision.choices)
     summary = models.TextField(help_text="Markdown.", validators=[validate_markdown])

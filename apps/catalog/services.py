@@ -27,7 +27,9 @@ from apps.catalog.storyfiles.records import StoryRecord
 from apps.search.indexing import index_stories
 
 
-def _organization(name: str, cache: dict[str, Organization]) -> Organization:
+def _organization(name: str, cache: dict[str, Organization]) -> Organization | None:
+    if not name:
+        return None
     if name in cache:
         return cache[name]
     base = slug_words(name, fallback="organization")
@@ -277,7 +279,12 @@ def unique_story_slug(record: StoryRecord) -> str:
     """
     organization = slug_words(record.organization, fallback="organization")
     title = slug_words(record.title, fallback="story", limit=120)
-    base = f"{record.date.year}-{organization}-{title}"[:120].strip("-")
+    parts = (
+        [str(record.date.year), organization, title]
+        if record.organization
+        else [str(record.date.year), title]
+    )
+    base = "-".join(parts)[:120].strip("-")
     slug, suffix = base, 2
     while Story.objects.filter(slug=slug).exists():
         slug, suffix = f"{base}-{suffix}", suffix + 1

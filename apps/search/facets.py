@@ -107,7 +107,8 @@ def facet_counts(stories: QuerySet[Story], *, organizations: Iterable[str] = ())
     )
     wanted = set(organizations)
     busiest = (
-        stories.order_by()
+        stories.exclude(organization=None)
+        .order_by()
         .values_list("organization__slug", "organization__name")
         .annotate(n=Count("pk", distinct=True))
         .order_by("-n", "organization__name")
@@ -147,7 +148,10 @@ def public_facet_counts() -> dict[str, Any]:
         return {
             **facet_counts(public),
             "total": public.count(),
-            "organizations": public.values("organization").distinct().count(),
+            "organizations": public.exclude(organization=None)
+            .values("organization")
+            .distinct()
+            .count(),
         }
 
     return stored_aggregate("facets", compute)

@@ -35,7 +35,7 @@ def _stories(ids: list[int] | None) -> Iterable[Story]:
 def document_for(story: Story) -> StorySearchDocument:
     """Title and symptoms, then the words that describe the story, then its summary."""
     components = list(story.components.all())
-    meta: list[str] = [story.organization.name]
+    meta: list[str] = [story.organization.name] if story.organization else []
     meta += [part for c in components for part in (c.name, c.area.name)]
     # A platform's aliases are its own short names (GKE, AKS), true of the story.
     meta += [name for p in story.platforms.all() for name in (p.name, *p.aliases)]

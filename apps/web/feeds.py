@@ -85,8 +85,8 @@ class _StoryFeed(Feed):
     def item_link(self, item: Story) -> str:
         return _absolute(item.get_absolute_url())
 
-    def item_author_name(self, item: Story) -> str:
-        return item.organization.name
+    def item_author_name(self, item: Story) -> str | None:
+        return item.organization.name if item.organization else None
 
     def item_pubdate(self, item: Story) -> datetime.datetime:
         return item.created_at

@@ -26,7 +26,7 @@ def record_from_story(
     return StoryRecord(
         slug=story.slug,
         title=story.title,
-        organization=story.organization.name,
+        organization=story.organization.name if story.organization else "",
         date=story.published_on,
         date_precision=story.date_precision,
         sources=tuple(

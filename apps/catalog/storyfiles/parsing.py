@@ -333,7 +333,7 @@ def story_from_meta(
     for where, message in [*text_problems(meta), *text_problems(body, "summary")]:
         check.problem(where, message)
     title = check.text(meta, "title", required=True, limit=MAX_TITLE)
-    organization = check.text(meta, "organization", required=True, limit=MAX_ORGANIZATION)
+    organization = check.text(meta, "organization", required=False, limit=MAX_ORGANIZATION)
 
     date, precision = datetime.date.min, "day"
     if meta.get("date") is None:

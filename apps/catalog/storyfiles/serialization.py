@@ -23,7 +23,7 @@ def story_to_text(record: StoryRecord) -> str:
     lines = [
         "---",
         f"title: {_scalar(record.title)}",
-        f"organization: {_scalar(record.organization)}",
+        *([f"organization: {_scalar(record.organization)}"] if record.organization else []),
         f"date: {date_text(record)}",
         "sources:",
     ]

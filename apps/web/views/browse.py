@@ -28,6 +28,7 @@ from apps.search.facets import (
     story_facets,
     with_params,
 )
+from apps.web.views.moved import MovedSlugMixin
 from apps.web.views.paging import PAGE_SIZE, StoryPaginator, paginate
 
 
@@ -161,7 +162,8 @@ def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]
     return chips
 
 
-class StoryDetailView(DetailView):
+class StoryDetailView(MovedSlugMixin, DetailView):
+    moved_kind, moved_url_name = "stories", "web:story-detail"
     template_name = "web/story_detail.html"
     context_object_name = "story"
 
@@ -211,7 +213,8 @@ class ComponentListView(TemplateView):
         return context
 
 
-class ComponentDetailView(DetailView):
+class ComponentDetailView(MovedSlugMixin, DetailView):
+    moved_kind, moved_url_name = "components", "web:component-detail"
     template_name = "web/component_detail.html"
     context_object_name = "component"
     queryset = Component.objects.select_related("area").prefetch_related("mitigations")
@@ -247,7 +250,8 @@ class MitigationListView(ListView):
         return context
 
 
-class MitigationDetailView(DetailView):
+class MitigationDetailView(MovedSlugMixin, DetailView):
+    moved_kind, moved_url_name = "mitigations", "web:mitigation-detail"
     template_name = "web/mitigation_detail.html"
     context_object_name = "mitigation"
     queryset = Mitigation.objects.prefetch_related("components")
@@ -291,7 +295,8 @@ class OrganizationListView(TemplateView):
         return context
 
 
-class OrganizationDetailView(DetailView):
+class OrganizationDetailView(MovedSlugMixin, DetailView):
+    moved_kind, moved_url_name = "organizations", "web:organization-detail"
     template_name = "web/organization_detail.html"
     context_object_name = "organization"
     # An organization is public only through a published story.
