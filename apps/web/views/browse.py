@@ -67,7 +67,13 @@ def organization_counts() -> dict[str, int]:
 
 
 def _count_organizations() -> dict[str, int]:
-    rows = Story.objects.public().order_by().values_list("organization_id").annotate(n=Count("pk"))
+    rows = (
+        Story.objects.public()
+        .exclude(organization=None)
+        .order_by()
+        .values_list("organization_id")
+        .annotate(n=Count("pk"))
+    )
     return {f"o{pk}": n for pk, n in rows}
 
 
