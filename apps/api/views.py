@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from apps.api.conditional import ConditionalGetMixin, representation_etag, require_if_match
 from apps.api.exceptions import Conflict, PreconditionFailed, error_response
+from apps.api.expand import StoryExpandBackend, StoryExpandedListSerializer
 from apps.api.filters import NameSearchBackend, StorySearchBackend, check_parameters
 from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
 from apps.api.serializers import (
@@ -35,7 +36,6 @@ from apps.api.serializers import (
     MitigationListSerializer,
     OrganizationSerializer,
     StoryDetailSerializer,
-    StoryListSerializer,
     StoryWriteSerializer,
     UpstreamIssueSerializer,
 )
@@ -98,7 +98,7 @@ class StoryViewSet(
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     permission_classes = [ReadOnlyOrModerator]
-    filter_backends = [DjangoFilterBackend, StorySearchBackend]
+    filter_backends = [DjangoFilterBackend, StorySearchBackend, StoryExpandBackend]
     filterset_class = StoryFilterSet
 
     def get_queryset(self) -> QuerySet[Story]:
@@ -112,13 +112,13 @@ class StoryViewSet(
 
     def known_count(self) -> int | None:
         """The stored public total when nothing narrows the list (no filter, no search)."""
-        if set(self.request.query_params) <= {"page", "page_size", "sort"}:
+        if set(self.request.query_params) <= {"page", "page_size", "sort", "expand"}:
             return public_facet_counts()["total"]  # type: ignore[no-any-return]
         return None
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         if self.action == "list":
-            return StoryListSerializer
+            return StoryExpandedListSerializer
         if self.action in ("update", "partial_update"):
             return StoryWriteSerializer
         if self.action == "retract":
