@@ -4,13 +4,15 @@ from typing import Any, cast
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django_filters import utils
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.catalog.models import StoryQuerySet
-from apps.search.browse import SORTS, search_and_sort
+from apps.search.browse import SORTS, _narrowed, active_filters, search_and_sort
 from apps.search.query import MAX_QUERY_LENGTH
 
 
@@ -41,6 +43,29 @@ def _query_text(request: Request) -> str:
     return text
 
 
+class StoryFilterBackend(DjangoFilterBackend):
+    """The site's story filters, with the same queries as the list page: EXISTS on the ids
+    the filterset resolved, so a filtered page reads the date index, not a DISTINCT over
+    every matching story. Invalid values are a 400, as with any filterset. The active
+    filters are left on the view as `active_filters` (name, value) pairs, and the stories
+    they select as `filtered_stories`."""
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: APIView
+    ) -> QuerySet[Any]:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise utils.translate_validation(filterset.errors)
+        active = active_filters(filterset, request.query_params)
+        if active:
+            queryset = _narrowed(cast(StoryQuerySet, queryset), filterset, request.query_params)
+        view.active_filters = active  # type: ignore[attr-defined]
+        view.filtered_stories = queryset  # type: ignore[attr-defined]
+        return queryset
+
+
 class StorySearchBackend(BaseFilterBackend):
     """`q`: the site's full-text search; `sort`: relevance, newest, oldest, added, title."""
 
@@ -50,9 +75,10 @@ class StorySearchBackend(BaseFilterBackend):
         sort = request.query_params.get("sort", "")
         if "sort" in request.query_params and sort not in SORTS:
             raise ValidationError({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
-        ordered, *_ = search_and_sort(
+        ordered, _, search, *_ = search_and_sort(
             cast(StoryQuerySet, queryset), q=_query_text(request), sort=sort
         )
+        view.searching = search is not None  # type: ignore[attr-defined]
         return ordered
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:

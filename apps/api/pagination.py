@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from apps.web.views.paging import StoryPaginator
+
 MAX_PAGE = 1_000_000
 
 
@@ -42,12 +44,16 @@ class Pagination(PageNumberPagination):
             request, self.page_size_query_param, self.page_size, self.max_page_size
         )
         number = _positive_int(request, self.page_query_param, 1, MAX_PAGE)
-        paginator = Paginator(queryset, size)
         known = getattr(view, "known_count", None)
-        total = known() if known is not None else None
-        if total is not None:
-            # Counted already (the whole public catalogue's stored total).
-            paginator.__dict__["count"] = total
+        total = known() if known is not None else None  # counted already (stored totals)
+        if getattr(view, "paged_by_slug", False) and not getattr(view, "searching", True):
+            # A page's slugs from the index first, deep pages from the end: any page
+            # costs what the first does.
+            paginator: Paginator = StoryPaginator(queryset, size, count=total)
+        else:
+            paginator = Paginator(queryset, size)
+            if total is not None:
+                paginator.__dict__["count"] = total
         self.count = paginator.count
         self.number = number
         self.num_pages = paginator.num_pages

@@ -28,7 +28,12 @@ from rest_framework.response import Response
 from apps.api.conditional import ConditionalGetMixin, representation_etag, require_if_match
 from apps.api.exceptions import Conflict, PreconditionFailed, error_response
 from apps.api.expand import StoryExpandBackend, StoryExpandedListSerializer
-from apps.api.filters import NameSearchBackend, StorySearchBackend, check_parameters
+from apps.api.filters import (
+    NameSearchBackend,
+    StoryFilterBackend,
+    StorySearchBackend,
+    check_parameters,
+)
 from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
 from apps.api.serializers import (
     ComponentSerializer,
@@ -57,7 +62,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import StoryVersionConflict
 from apps.catalog.slugs import SLUG_PATTERN
-from apps.search.facets import public_facet_counts
+from apps.search.facets import public_facet_counts, single_value_facet_counts
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -98,8 +103,10 @@ class StoryViewSet(
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     permission_classes = [ReadOnlyOrModerator]
-    filter_backends = [DjangoFilterBackend, StorySearchBackend, StoryExpandBackend]
+    filter_backends = [StoryFilterBackend, StorySearchBackend, StoryExpandBackend]
     filterset_class = StoryFilterSet
+    # Pages are read through the (status, date, slug) index unless ranked by a search.
+    paged_by_slug = True
 
     def get_queryset(self) -> QuerySet[Story]:
         if self.action == "list":
@@ -111,9 +118,17 @@ class StoryViewSet(
         return Story.objects.public().for_detail()
 
     def known_count(self) -> int | None:
-        """The stored public total when nothing narrows the list (no filter, no search)."""
-        if set(self.request.query_params) <= {"page", "page_size", "sort", "expand"}:
+        """A stored total, as the list page has: the whole public catalogue's when nothing
+        narrows the list, one filter value's when that is all (the filter backends left
+        what they applied on the view)."""
+        if getattr(self, "searching", True):
+            return None
+        active = getattr(self, "active_filters", None)
+        if active == []:
             return public_facet_counts()["total"]  # type: ignore[no-any-return]
+        if active and len(active) == 1:
+            counts = single_value_facet_counts(self.filtered_stories, *active[0])
+            return counts["total"]  # type: ignore[no-any-return]
         return None
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]

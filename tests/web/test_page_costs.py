@@ -143,3 +143,22 @@ def test_organization_list_pages_hold_each_public_organization_once(
     assert len({_queries(client, f"/organizations/?page={page}") for page in (1, 2)}) == 1
     assert client.get("/organizations/mid/").context["paginator"].count == 3
     assert client.get("/organizations/drafty/").status_code == 404
+
+
+def test_api_pages_reach_every_story_once_at_the_same_cost(client: Client, small: Story) -> None:
+    _grow(47)
+    for url in ("/api/v1/stories/?page_size=20&page={}", "/api/v1/stories/?component=dns&page={}"):
+        seen = []
+        for page in range(1, 4):
+            body = client.get(url.format(page)).json()
+            assert body["count"] == 50, url
+            seen += [story["slug"] for story in body["results"]]
+        assert len(seen) == len(set(seen)) == 50, url
+        assert len({_queries(client, url.format(page)) for page in (1, 2, 3)}) == 1, url
+    ordered = list(
+        Story.objects.public().order_by("-published_on", "slug").values_list("slug", flat=True)
+    )
+    pages = [client.get(f"/api/v1/stories/?page={page}").json()["results"] for page in (1, 2, 3)]
+    assert [story["slug"] for page in pages for story in page] == ordered
+    assert client.get("/api/v1/stories/?component=dns&page=4").json()["results"] == []
+    assert client.get("/api/v1/stories/?component=nope").status_code == 400
