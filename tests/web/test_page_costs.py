@@ -70,7 +70,6 @@ PAGES = [
     "/mitigations/",
     "/mitigations/cache/",
     "/organizations/",
-    "/organizations/?page=2",
     "/organizations/busy-org/",
     "/organizations/busy-org/?page=2",
     "/trends/",
@@ -85,6 +84,7 @@ PAGES = [
 
 @pytest.mark.parametrize("url", PAGES)
 def test_queries_do_not_grow_with_the_catalogue(client: Client, small: Story, url: str) -> None:
+    _grow(42)  # a second page exists from here on (a page past the end is a 404)
     few = _queries(client, url)
     _grow(60)
     assert _queries(client, url) == few

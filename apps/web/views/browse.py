@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Lower, RowNumber
 from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -29,7 +29,13 @@ from apps.search.facets import (
     with_params,
 )
 from apps.web.views.moved import MovedSlugMixin
-from apps.web.views.paging import PAGE_SIZE, StoryPaginator, paginate
+from apps.web.views.paging import (
+    PAGE_SIZE,
+    StoryPaginator,
+    page_context,
+    paginate,
+    requested_page,
+)
 
 
 def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:
@@ -119,16 +125,14 @@ class StoryListView(TemplateView):
         paginator = StoryPaginator(
             browse.stories.for_list(), self.paginate_by, count=counts["total"] if counts else None
         )
-        page = paginator.get_page(params.get("page"))
+        page = requested_page(paginator, self.request)
         facets = story_facets(browse.stories, params, counts=counts)
         page_ids = [story.pk for story in page.object_list]
         context.update(
             browse=browse,
             query=browse.query.text,
-            page_obj=page,
+            **page_context(paginator, page),
             stories=page.object_list,
-            paginator=page.paginator,
-            is_paginated=page.paginator.num_pages > 1,
             facets=facets,
             chips=_chips(params, facets),
             snippets=snippets(browse.query, page_ids) if browse.searching else {},
@@ -287,17 +291,12 @@ class OrganizationListView(TemplateView):
         counts = organization_counts()
         public = Organization.objects.filter(
             Exists(Story.objects.public().filter(organization=OuterRef("pk")))
-        ).order_by("name", "slug")
+        ).order_by(Lower("name"), "slug")  # "eBay" among the Es, not after "Zalando"
         paginator = StoryPaginator(public, self.paginate_by, count=len(counts))
-        page = paginator.get_page(self.request.GET.get("page"))
+        page = requested_page(paginator, self.request)
         for organization in page.object_list:
             organization.story_count = counts.get(f"o{organization.pk}", 0)
-        context.update(
-            page_obj=page,
-            paginator=paginator,
-            is_paginated=paginator.num_pages > 1,
-            organizations=page.object_list,
-        )
+        context.update(**page_context(paginator, page), organizations=page.object_list)
         return context
 
 

@@ -3,9 +3,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 
+from apps.web.views.paging import NoSuchPage
+
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    # Only our own messages are shown: others may name internals (models, patterns).
+    reason = str(exception) if isinstance(exception, NoSuchPage) else ""
+    return render(request, "404.html", {"reason": reason}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

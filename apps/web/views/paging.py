@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 PAGE_SIZE = 20
 
@@ -43,16 +43,44 @@ class StoryPaginator(Paginator):
         return Page([rows[slug] for slug in slugs if slug in rows], number, self)
 
 
-def paginate(
-    request: HttpRequest, stories: QuerySet[Any], *, count: int | None = None
-) -> dict[str, Any]:
-    """The context of a paginated story list: page_obj, paginator, is_paginated, stories.
-    A page number that is not one is the first page; past the end, the last."""
-    paginator = StoryPaginator(stories, count=count)
-    page = paginator.get_page(request.GET.get("page"))
+class NoSuchPage(Http404):
+    """A page number that is not one, or past the end: a 404 whose page says which, rather
+    than another page shown silently under that address."""
+
+
+def requested_page(paginator: Paginator, request: HttpRequest) -> Page:
+    """The page the URL asks for (`?page=N` or `?page=last`; the first without it), or
+    NoSuchPage."""
+    raw = request.GET.get("page", "")
+    if raw == "":
+        return paginator.page(1)
+    if raw == "last":
+        return paginator.page(paginator.num_pages)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise NoSuchPage(f"“{raw[:20]}” is not a page number.") from None
+    if not 1 <= number <= paginator.num_pages:
+        pages = f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}"
+        raise NoSuchPage(f"There is no page {number}: this list has {pages}.")
+    return paginator.page(number)
+
+
+def page_context(paginator: Paginator, page: Page) -> dict[str, Any]:
+    """What templates/web/_pagination.html needs: numbered links around the current page,
+    the first and the last, with the gaps elided."""
     return {
         "page_obj": page,
         "paginator": paginator,
         "is_paginated": paginator.num_pages > 1,
-        "stories": page.object_list,
+        "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
     }
+
+
+def paginate(
+    request: HttpRequest, stories: QuerySet[Any], *, count: int | None = None
+) -> dict[str, Any]:
+    """The context of a paginated story list: page_context's, plus `stories`."""
+    paginator = StoryPaginator(stories, count=count)
+    page = requested_page(paginator, request)
+    return {**page_context(paginator, page), "stories": page.object_list}
