@@ -10,11 +10,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.affected.matching import IssueResult, check_versions, read_versions
-from apps.affected.versions import PRODUCTS
+from apps.affected.versions import (
+    MAX_VERSION_LENGTH,
+    PRODUCTS,
+    VERSION_LIST_PATTERN,
+    VERSION_LIST_RE,
+)
 from apps.api.serializers import ErrorSerializer
 from apps.api.views import ApiViewSetMixin
 
 _NOT_PRODUCTS = frozenset({"format"})
+VERSION_LIST_SCHEMA = {
+    "type": "string",
+    "pattern": VERSION_LIST_PATTERN,
+    "maxLength": MAX_VERSION_LENGTH,
+}
 
 
 class IssueSerializer(serializers.Serializer[Any]):
@@ -82,14 +92,17 @@ def _entry(result: IssueResult) -> dict[str, Any]:
 
 
 class AffectedView(ApiViewSetMixin, APIView):
+    """Versions are checked against the documented pattern before they are read, so a
+    request the schema allows is always answered and one it forbids is a 400."""
+
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(
         summary="Upstream bugs a set of versions is inside, and those it is past the fix of",
         parameters=[
             OpenApiParameter(
-                product.slug,
-                str,
+                slug,
+                VERSION_LIST_SCHEMA,
                 description=f"{product.name} version(s), comma-separated"
                 + (
                     " (node versions; kubelet and kube-proxy ranges use it)"
@@ -102,15 +115,25 @@ class AffectedView(ApiViewSetMixin, APIView):
         responses={200: AffectedSerializer, 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        given = {name: request.query_params.getlist(name) for name in request.query_params}
-        given = {name: values for name, values in given.items() if name not in _NOT_PRODUCTS}
+        given = {
+            name: request.query_params.getlist(name)
+            for name in request.query_params
+            if name not in _NOT_PRODUCTS
+        }
+        malformed = {
+            name: [
+                f"Expected comma-separated versions such as 1.27.4 or v3.5.2-eks, not {v[:100]!r}."
+            ]
+            for name, values in given.items()
+            if name in PRODUCTS
+            for v in values
+            if len(v) > MAX_VERSION_LENGTH or not VERSION_LIST_RE.search(v)
+        }
+        if malformed:
+            raise ValidationError(malformed)
         versions = read_versions(given)
-        if versions.errors:
+        if versions.errors:  # pragma: no cover - the pattern admits only readable versions
             raise ValidationError(versions.errors)
-        if not versions.parsed and not versions.unknown_products:
-            raise ValidationError(
-                {"versions": ["Give at least one version, e.g. ?kubernetes=1.27.4&etcd=3.5.2."]}
-            )
         result = check_versions(versions.parsed) if versions.parsed else None
         data = {
             "affected": [_entry(r) for r in result.affected] if result else [],

@@ -59,7 +59,12 @@ _VERSION_RE = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _PRE = {"alpha": "a", "a": "a", "beta": "b", "b": "b", "rc": "rc"}
-MAX_VERSION_LENGTH = 100
+MAX_VERSION_LENGTH = 200
+# What the API accepts, as a plain pattern the OpenAPI schema can carry: every string
+# it matches is readable by `parse_version` (the tests hold both to that).
+_ITEM = r"(?:[A-Za-z][A-Za-z0-9-]*[-:/]+)?[vV]?[0-9]+(?:\.[0-9]+){0,4}(?:[-+_~][0-9A-Za-z.+_~-]*)?"
+VERSION_LIST_PATTERN = rf"^{_ITEM}(?:,{_ITEM})*$"
+VERSION_LIST_RE = re.compile(VERSION_LIST_PATTERN)
 
 
 class VersionError(ValueError):
