@@ -139,9 +139,11 @@ def _trends_counts() -> dict[str, Any]:
         .annotate(stories=Count("pk", distinct=True))
         .order_by()
     )
+    # Each story is one row here, and one row per component or platform below (the link
+    # tables are unique per pair): plain counts, no DISTINCT to sort.
     year_counts = (
         public.values(year=ExtractYear("published_on"))
-        .annotate(stories=Count("pk", distinct=True))
+        .annotate(stories=Count("pk"))
         .order_by("year")
     )
     component_counts = (
@@ -152,7 +154,7 @@ def _trends_counts() -> dict[str, Any]:
             area_slug=F("components__area__slug"),
             area_name=F("components__area__name"),
         )
-        .annotate(stories=Count("pk", distinct=True))
+        .annotate(stories=Count("pk"))
         .order_by("-stories", "component_name")[:TOP_COMPONENTS]
     )
     # The left join keeps stories without a platform as one row whose platform is None.
@@ -162,7 +164,7 @@ def _trends_counts() -> dict[str, Any]:
             platform_name=F("platforms__name"),
             platform_position=F("platforms__position"),
         )
-        .annotate(stories=Count("pk", distinct=True))
+        .annotate(stories=Count("pk"))
         .order_by("-stories", "platform_position", "platform_name")
     )
     return {
