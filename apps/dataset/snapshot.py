@@ -70,7 +70,9 @@ def counts(catalogue: dict[str, Any]) -> dict[str, int]:
 
 def write_snapshot(root: Path, *, now: datetime.datetime | None = None) -> "Snapshot":
     """Export the public catalogue into a new snapshot under `root` and make it the latest."""
-    now = (now or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
+    now = (
+        (now or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC).replace(microsecond=0)
+    )
     stamp = f"{now:%Y-%m-%dT%H%M%SZ}"
     catalogue = public_catalogue()
     files: dict[str, bytes] = {

@@ -17,6 +17,7 @@ PAGES = [
     "/organizations/",
     "/organizations/zalando/",
     "/trends/",
+    "/data/",
     "/does-not-exist/",
 ]
 
