@@ -6,6 +6,7 @@ writes, so an export reproduces the file.
 """
 
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def _replace(parsed: RangeFile, issue_ids: dict[str, int], report: ImportReport)
     ]
     VersionRange.objects.filter(upstream_issue_id__in=changed).delete()
     VersionRange.objects.bulk_create(
-        VersionRange(upstream_issue_id=pk, position=position, **_fields(item))
+        VersionRange(upstream_issue_id=pk, position=position, **asdict(item))
         for pk in changed
         for position, item in enumerate(wanted.get(pk, ()))
     )
@@ -74,18 +75,6 @@ def _replace(parsed: RangeFile, issue_ids: dict[str, int], report: ImportReport)
             else "unchanged",
         )
     report.count(REPORT_KIND, "deleted", len(stored.keys() - wanted.keys()))
-
-
-def _fields(item: Range) -> dict[str, str]:
-    return {
-        "product": item.product,
-        "component": item.component,
-        "introduced": item.introduced,
-        "fixed": item.fixed,
-        "last_affected": item.last_affected,
-        "evidence": item.evidence,
-        "note": item.note,
-    }
 
 
 def ranges_from_database() -> list[IssueRanges]:

@@ -1,5 +1,7 @@
 """Affected and fixed version ranges of upstream issues (see `apps.affected.ranges`)."""
 
+from dataclasses import fields
+
 from django.db import models
 from django.db.models import Q
 
@@ -42,12 +44,5 @@ class VersionRange(models.Model):
         return f"{self.upstream_issue_id}: {self.as_range().describe()}"
 
     def as_range(self) -> Range:
-        return Range(
-            product=self.product,
-            component=self.component,
-            introduced=self.introduced,
-            fixed=self.fixed,
-            last_affected=self.last_affected,
-            evidence=self.evidence,
-            note=self.note,
-        )
+        # The model's columns are the record's fields, by the same names.
+        return Range(**{f.name: getattr(self, f.name) for f in fields(Range)})

@@ -111,3 +111,11 @@ def test_story_page_says_what_each_issue_affects(client: Client, bugs: Bugs) -> 
 
 def test_nav_links_the_page(client: Client, db: None) -> None:
     assert 'href="/affected/">Am I affected?</a>' in client.get("/").content.decode()
+
+
+def test_hostile_input_is_shown_as_text(client: Client, bugs: Bugs) -> None:
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    text = client.get(URL, {"etcd": hostile, hostile: "1.0"}).content.decode()
+    assert "<script>alert(1)" not in text and "<img src=x" not in text
+    posted = client.post(URL, {"paste": hostile}).content.decode()
+    assert "<script>alert(1)" not in posted and "&lt;script&gt;" in posted
