@@ -63,8 +63,12 @@ def stacked_bar_chart(
     series: Sequence[Series],
     x_label: str,
     y_label: str,
+    bar_labels: Sequence[int] | None = None,
 ) -> SafeString:
-    """Vertical bars, one per category, each stacked from the series in order."""
+    """Vertical bars, one per category, each stacked from the series in order.
+
+    The number above a bar is its height, or `bar_labels` when the layers overlap (a
+    story counted in several areas): then it is what the bar stands for, not their sum."""
     for layer in series:
         if len(layer.values) != len(categories):
             raise ValueError(f"series {layer.label!r} needs one value per category")
@@ -89,6 +93,9 @@ def stacked_bar_chart(
         parts.append(_gridline(left, y, width - right, y))
         parts.append(_text(left - 8, y + 4, tick, css="chart-tick", anchor="end"))
 
+    labels = list(bar_labels) if bar_labels is not None else totals
+    if len(labels) != len(categories):
+        raise ValueError("bar_labels needs one value per category")
     for index, (category, total) in enumerate(zip(categories, totals, strict=True)):
         x = left + index * band + (band - bar_width) / 2
         y = baseline
@@ -110,7 +117,7 @@ def stacked_bar_chart(
             )
         center = x + bar_width / 2
         if total:
-            parts.append(_text(center, y - 6, total, css="chart-value", anchor="middle"))
+            parts.append(_text(center, y - 6, labels[index], css="chart-value", anchor="middle"))
         if index % label_every == 0:
             parts.append(_text(center, baseline + 20, category, css="chart-tick", anchor="middle"))
 
@@ -129,7 +136,7 @@ def stacked_bar_chart(
     )
 
     tallest = max(range(len(totals)), key=totals.__getitem__)
-    summary = f"{description} Tallest bar: {categories[tallest]}, {totals[tallest]}."
+    summary = f"{description} Tallest bar: {categories[tallest]}, {labels[tallest]}."
     return _svg(chart_id, width, height, title, summary, parts, css="chart-stacked")
 
 

@@ -405,3 +405,20 @@ def test_misuse_is_a_clear_error() -> None:
 )
 def test_axis_is_round(maximum: int, expected: tuple[int, int]) -> None:
     assert charts._axis(maximum) == expected
+
+
+def test_year_bars_are_labelled_with_the_stories_not_the_sum_of_their_areas(
+    client: Client,
+) -> None:
+    """One 2019 story touching three areas: the bar is three layers tall, labelled 1."""
+    areas = [ComponentAreaFactory(slug=f"area-{n}") for n in range(3)]
+    StoryFactory(
+        published_on=date(2019, 5, 1),
+        components=[ComponentFactory(area=area) for area in areas],
+    )
+    year_svg = svgs_of(get_trends(client))[0]
+    root = ET.fromstring(year_svg)
+    values = [t.text for t in root.iter(f"{SVG_NS}text") if t.get("class") == "chart-value"]
+    assert values == ["1"]
+    assert len(root.findall(f"{SVG_NS}rect")) == 3
+    assert "Tallest bar: 2019, 1." in year_svg

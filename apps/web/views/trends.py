@@ -82,9 +82,11 @@ class TrendsView(TemplateView):
                 chart_id="chart-years",
                 title="Stories per year, stacked by component area",
                 description=(
-                    "Each bar is a year; its layers count the stories touching each "
-                    "component area, so a story that touches several areas counts once in each."
+                    "Each bar is a year, labelled with the stories published that year; its "
+                    "layers count the stories touching each component area, so a story that "
+                    "touches several areas counts once in each."
                 ),
+                bar_labels=[row.stories for row in year_rows],
                 categories=[str(row.year) for row in year_rows],
                 series=[
                     Series(area.name, tuple(row.area_counts[i] for row in year_rows))
