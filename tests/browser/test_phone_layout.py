@@ -34,8 +34,11 @@ def test_page_fits_a_phone(page, name: str) -> None:  # type: ignore[no-untyped-
         """() => [...document.querySelectorAll('body *')]
             .filter(e => { const r = e.getBoundingClientRect();
                            return r.width > 0 && (r.right > 390.5 || r.left < -0.5); })
-            .filter(e => !e.closest('pre, .table-scroll, .chart-frame, .skip-link, .visually-hidden, .hp'))
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+            .filter(e => !e.closest(
+                'pre, .table-scroll, .chart-frame, .skip-link, .visually-hidden, .hp'))
+            .slice(0, 5)
+            .map(e => e.tagName + '.' + e.className + ' '
+                      + Math.round(e.getBoundingClientRect().right))"""
     )
     width = page.evaluate("document.documentElement.scrollWidth")
     screenshot(page, f"phone-{name}")
