@@ -13,7 +13,7 @@ from django.http import QueryDict
 
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import Source, Story, StoryQuerySet
-from apps.search.engine import MAX_RESULTS, SearchResults, search_stories
+from apps.search.engine import RANKED, SearchResults, search_stories
 from apps.search.query import MAX_QUERY_LENGTH, MAX_TERMS, ParsedQuery, parse_query
 from apps.search.suggestions import Suggestion, facet_offers, no_result_suggestions
 
@@ -146,12 +146,20 @@ def _search_notes(search: SearchResults) -> list[str]:
         )
     for typed, word in search.corrections.items():
         notes.append(f"“{typed}” was also searched as “{word}”.")
+    if 0 < search.full_count < search.total and len(query.groups) > 1:
+        every = "story matches" if search.full_count == 1 else "stories match"
+        notes.append(
+            f"Only {search.full_count} {every} every word; stories matching some of them follow."
+        )
     if search.partial:
         notes.append(
             "No story matches every word, so stories matching the most of them come first."
         )
-    if search.ordered is None and len(search.story_ids) >= MAX_RESULTS:
-        notes.append(f"Only the best {MAX_RESULTS:,} matches are listed.")
+    if search.capped:
+        notes.append(
+            f"Many stories match: {RANKED:,} of them are ranked by relevance and come first; "
+            "the others follow, newest first."
+        )
     return notes
 
 
@@ -175,10 +183,9 @@ def search_and_sort(
         if search.problem:
             messages.append(search.problem)
         messages += _search_notes(search)
-        if search.ordered is not None:
-            stories = cast(StoryQuerySet, search.ordered)
-        else:
-            stories = stories.filter(pk__in=search.story_ids)
+        stories = cast(
+            StoryQuerySet, search.matches if search.matches is not None else stories.none()
+        )
 
     default = "relevance" if search else "newest"
     chosen = sort if sort in SORTS else default
@@ -187,10 +194,7 @@ def search_and_sort(
     if chosen == "relevance" and not search:
         chosen = "newest"
     if chosen == "relevance" and search:
-        # PostgreSQL ranks in SQL; SQLite keeps the engine's id order.
-        ordered = (
-            stories if search.ordered is not None else stories.order_by(search.ordering(), "slug")
-        )
+        ordered = cast(StoryQuerySet, search.ranked())
     else:
         ordered = stories.order_by(*ORDERINGS[chosen])
     return ordered, query, search, chosen, messages

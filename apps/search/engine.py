@@ -11,12 +11,26 @@ satisfy every group come first and alone; when none does, stories satisfying som
 groups are ranked by how many they cover, then by rank ("partial" results).
 """
 
+import json
 from dataclasses import dataclass, field
 from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, Expression, F, IntegerField, Q, QuerySet, Value, When
+from django.db.backends.utils import CursorWrapper
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -26,57 +40,79 @@ from apps.search.models import StorySearchDocument
 from apps.search.query import Group, ParsedQuery, group_fts5, group_websearch, parse_query
 from apps.search.typos import corrected
 
-# SQLite ranks in Python-visible id lists; a cap keeps the ORDER BY CASE small.
-MAX_RESULTS = 1000
+# The ranked window: at most this many matches are ranked, best first; further matches
+# follow newest first. On PostgreSQL they are the first RANKED found through the GIN
+# index (a common word matches a third of a large catalogue, and ranking every match
+# reads every match's vector); on SQLite the RANKED best by bm25.
+RANKED = 500
 _START, _STOP = "\x02", "\x03"
 # ts_rank weights are given as {D, C, B, A}; bm25 weights per FTS5 column
 # (title, symptoms, meta, body).
 _PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
 _BM25_WEIGHTS = (10.0, 10.0, 4.0, 1.0)
+# With fewer stories than this matching every group, stories matching some follow them.
+FEW = 20
+# Near matches (all groups but one) are looked for first in partial searches of up to
+# this many groups; longer queries go straight to stories matching any group.
+_NEAR_GROUPS = 8
 
 
 @dataclass
 class SearchResults:
     """Matching story ids, best first, restricted to the stories searched in.
 
-    `partial`: no story matched every word, so these match some of them.
+    `story_ids`: the ranked window (at most RANKED ids). `total`: how many stories match,
+    exact unless `estimated` (then the planner's estimate, at least the window's size).
+    `matches`: every matching story (unordered), for paging past the window and other
+    sorts. `full_count`: how many of the ranked match every word (when fewer than FEW do,
+    stories matching some words follow them). `partial`: no story matched every word.
     `corrections`: typed word -> the indexed word it was also searched as.
     """
 
     query: ParsedQuery
-    found_ids: list[int] | None = None
+    story_ids: list[int] = field(default_factory=list)
+    total: int = 0
+    estimated: bool = False
     problem: str = ""
     partial: bool = False
+    full_count: int = 0
     corrections: dict[str, str] = field(default_factory=dict)
-    ordered: QuerySet[Story] | None = None
+    matches: QuerySet[Story] | None = None
 
     @property
-    def story_ids(self) -> list[int]:
-        """The first MAX_RESULTS matching ids, best first (read on demand on PostgreSQL,
-        where pages read `ordered` instead)."""
-        if self.found_ids is None:
-            ordered = self.ordered
-            self.found_ids = (
-                [] if ordered is None else list(ordered.values_list("pk", flat=True)[:MAX_RESULTS])
-            )
-        return self.found_ids
+    def capped(self) -> bool:
+        """True when more stories match than were ranked."""
+        return self.total > len(self.story_ids)
 
     def ordering(self) -> Case:
-        """An ORDER BY expression that keeps the ranking of `story_ids`."""
+        """An ORDER BY expression that keeps the ranking of `story_ids` (others last)."""
         return Case(
             *[When(pk=pk, then=Value(position)) for position, pk in enumerate(self.story_ids)],
             default=Value(len(self.story_ids)),
             output_field=IntegerField(),
         )
 
+    def ranked(self) -> QuerySet[Story]:
+        """Every match: the ranked window best first, then the others newest first."""
+        if self.matches is None:
+            return Story.objects.none()
+        if not self.story_ids:
+            return self.matches.order_by("-published_on", "slug")
+        return self.matches.order_by(self.ordering(), "-published_on", "slug")
+
+    def beyond_window(self) -> QuerySet[Story]:
+        """The matches after the ranked window, newest first."""
+        if self.matches is None:
+            return Story.objects.none()
+        return self.matches.exclude(pk__in=self.story_ids).order_by("-published_on", "slug")
+
 
 def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> SearchResults:
     """Rank the stories of `stories` that match `query`.
 
     `stories` is the set the caller may show (always derived from Story.objects.public()
-    for public surfaces); nothing outside it is ever returned. On PostgreSQL
-    `results.ordered` is the ranked queryset (all matches, for paging); `story_ids` holds
-    its first MAX_RESULTS ids on both engines.
+    for public surfaces); nothing outside it is ever returned. A constant number of
+    statements whatever the query and the catalogue's size.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     results = SearchResults(query=parsed)
@@ -87,12 +123,12 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
             parsed, results.corrections = corrected(parsed)
             results.query = parsed
             if connection.vendor == "postgresql":
-                results.ordered, results.partial = _postgres_ranked(parsed, stories)
+                _postgres_ranked(parsed, stories, results)
             else:
-                results.found_ids, results.partial = _sqlite_ids(parsed, stories)
+                _sqlite_ranked(parsed, stories, results)
     except DatabaseError:
         results.problem = "That search could not be run. Try plain words."
-        results.found_ids, results.ordered = [], None
+        results.story_ids, results.total, results.matches = [], 0, None
     return results
 
 
@@ -100,60 +136,146 @@ def _tsquery(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
-def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story]) -> tuple[QuerySet[Story], bool]:
+def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: SearchResults) -> None:
+    """Two statements: the ranked window with the number of full and partial matches found
+    (each tier stops after RANKED rows), and the planner's estimate of all matches, used
+    when a tier stopped."""
     groups = [_tsquery(group_websearch(g)) for g in parsed.groups]
-    matches_any = reduce(lambda a, b: a | b, groups)
-    matches_all = reduce(lambda a, b: a & b, groups)
-    base = stories.filter(search_document__published=True)
-    if parsed.excluded:
-        excluded = _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded))
-        matches_any &= ~excluded
-        matches_all &= ~excluded
-    rank = SearchRank(
-        F("search_document__vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True
+    excluded = _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded)) if parsed.excluded else None
+
+    def without_excluded(query: SearchQuery) -> SearchQuery:
+        return query & ~excluded if excluded is not None else query
+
+    matches_any = without_excluded(reduce(lambda a, b: a | b, groups))
+    matches_all = without_excluded(reduce(lambda a, b: a & b, groups))
+    docs = StorySearchDocument.objects.filter(published=True).filter(
+        Exists(stories.filter(pk=OuterRef("story_id")))
     )
-    full = base.filter(search_document__vector=matches_all)
-    # Asked even for one group, so every search runs the same number of queries.
-    if full.exists() or len(groups) == 1:
-        return full.annotate(search_rank=rank).order_by("-search_rank", "slug"), False
+
+    def tier(query: SearchQuery) -> tuple[str, tuple]:
+        # One more than the window: finding it tells that more stories match.
+        return docs.filter(vector=query).values("story_id")[: RANKED + 1].query.sql_with_params()
+
+    full_sql, full_params = tier(matches_all)
+    ctes = [f"full_match AS MATERIALIZED ({full_sql})"]
+    params: list = list(full_params)
+    tiers = ["SELECT story_id FROM full_match"]
+    any_count = "0"
+    if len(groups) > 1:
+        # Asked only when few stories match every group (a one-time filter in the plan).
+        gate = f"(SELECT COUNT(*) FROM full_match) < {FEW}"  # noqa: S608 - a constant
+        if len(groups) <= _NEAR_GROUPS and len(groups) > 2:
+            near = reduce(
+                lambda a, b: a | b,
+                [
+                    reduce(lambda a, b: a & b, groups[:i] + groups[i + 1 :])
+                    for i in range(len(groups))
+                ],
+            )
+            near_sql, near_params = tier(without_excluded(near))
+            ctes.append(f"near_match AS MATERIALIZED (SELECT * FROM ({near_sql}) n WHERE {gate})")  # noqa: S608 - compiled, parameters apart
+            params += near_params
+            tiers.append("SELECT story_id FROM near_match")
+        any_sql, any_params = tier(matches_any)
+        ctes.append(f"any_match AS MATERIALIZED (SELECT * FROM ({any_sql}) a WHERE {gate})")  # noqa: S608
+        params += any_params
+        tiers.append("SELECT story_id FROM any_match")
+        any_count = "(SELECT COUNT(*) FROM any_match)"
+    ctes.append(f"candidates AS ({' UNION '.join(tiers)})")
+
+    rank = SearchRank(F("vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True)
     covered: Expression = Value(0)
-    for group in groups:
-        covered = covered + Case(When(Q(search_document__vector=group), then=1), default=0)
-    partial = (
-        base.filter(search_document__vector=matches_any)
+    if len(groups) > 1:
+        for group in groups:
+            covered = covered + Case(When(Q(vector=group), then=1), default=0)
+    ranked_sql, ranked_params = (
+        StorySearchDocument.objects.filter(
+            story_id__in=RawSQL("SELECT story_id FROM candidates", ())
+        )
         .annotate(search_covered=covered, search_rank=rank)
-        .order_by("-search_covered", "-search_rank", "slug")
+        .order_by("-search_covered", "-search_rank", "story__slug")
+        .values_list("story_id")[:RANKED]
+        .query.sql_with_params()
     )
-    return partial, True
-
-
-def _sqlite_ids(parsed: ParsedQuery, stories: QuerySet[Story]) -> tuple[list[int], bool]:
-    subquery, params = stories.order_by().values("pk").query.sql_with_params()
-    weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
-    full_sql = (
-        f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s "  # noqa: S608
-        f"AND rowid IN ({subquery}) ORDER BY bm25({FTS5_TABLE}, {weights}), rowid LIMIT %s"
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT r.story_id, (SELECT COUNT(*) FROM full_match), "  # noqa: S608
+        f"{any_count} FROM ({ranked_sql}) r"
     )
     with connection.cursor() as cursor:
-        cursor.execute(full_sql, [parsed.fts5(), *params, MAX_RESULTS])
-        ids = [row[0] for row in cursor.fetchall()]
-        if ids or len(parsed.groups) == 1:
-            return ids, False
-        # One MATCH per group; a story's coverage is the number of groups it satisfies.
-        branches, branch_params = [], []
-        for group in parsed.groups:
-            branches.append(
-                f"SELECT rowid, bm25({FTS5_TABLE}, {weights}) AS score FROM {FTS5_TABLE} "  # noqa: S608
-                f"WHERE {FTS5_TABLE} MATCH %s"
+        cursor.execute(sql, [*params, *ranked_params])
+        rows = cursor.fetchall()
+        results.story_ids = [row[0] for row in rows]
+        full_count, any_found = (rows[0][1], rows[0][2]) if rows else (0, 0)
+        results.full_count = full_count
+        widened = len(groups) > 1 and full_count < FEW
+        results.partial = not full_count and bool(rows)
+        query = matches_any if widened else matches_all
+        found = any_found if widened else full_count
+        # Always asked, so every search runs the same statements.
+        estimate = _estimate(docs.filter(vector=query), cursor)
+    results.matches = stories.filter(search_document__published=True, search_document__vector=query)
+    if found <= RANKED:
+        results.total = found
+    else:
+        results.total, results.estimated = max(estimate, found), True
+
+
+def _estimate(queryset: QuerySet, cursor: CursorWrapper) -> int:
+    """The planner's estimate of the rows of `queryset` (statistics of the tsvector's
+    most common words), without running it."""
+    sql, params = queryset.values("pk").query.sql_with_params()
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _sqlite_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: SearchResults) -> None:
+    subquery, params = stories.order_by().values("pk").query.sql_with_params()
+    weights = ", ".join(str(w) for w in _BM25_WEIGHTS)
+    # bm25() cannot share a SELECT with a window function: scores come from a subquery.
+    full_sql = (
+        "SELECT rowid, COUNT(*) OVER () FROM (SELECT rowid, "  # noqa: S608
+        f"bm25({FTS5_TABLE}, {weights}) AS score FROM {FTS5_TABLE} WHERE {FTS5_TABLE} "
+        f"MATCH %s AND rowid IN ({subquery}) LIMIT -1) ORDER BY score, rowid LIMIT %s"
+    )
+    expression = parsed.fts5()
+    with connection.cursor() as cursor:
+        cursor.execute(full_sql, [expression, *params, RANKED])
+        rows = cursor.fetchall()
+        results.full_count = rows[0][1] if rows else 0
+        if results.full_count < FEW and len(parsed.groups) > 1:
+            # One MATCH per group; a story's coverage is the number of groups it satisfies.
+            branches, branch_params = [], []
+            for group in parsed.groups:
+                branches.append(
+                    f"SELECT rowid, bm25({FTS5_TABLE}, {weights}) AS score FROM {FTS5_TABLE} "  # noqa: S608
+                    f"WHERE {FTS5_TABLE} MATCH %s"
+                )
+                branch_params.append(_with_exclusions(parsed, group))
+            sql = (
+                f"SELECT rowid, COUNT(*) OVER () FROM ({' UNION ALL '.join(branches)}) "  # noqa: S608
+                f"WHERE rowid IN ({subquery}) GROUP BY rowid "
+                "ORDER BY count(*) DESC, sum(score), rowid LIMIT %s"
             )
-            branch_params.append(_with_exclusions(parsed, group))
-        sql = (
-            f"SELECT rowid FROM ({' UNION ALL '.join(branches)}) "  # noqa: S608
-            f"WHERE rowid IN ({subquery}) GROUP BY rowid "
-            "ORDER BY count(*) DESC, sum(score), rowid LIMIT %s"
-        )
-        cursor.execute(sql, [*branch_params, *params, MAX_RESULTS])
-        return [row[0] for row in cursor.fetchall()], True
+            cursor.execute(sql, [*branch_params, *params, RANKED])
+            some = cursor.fetchall()
+            results.partial = not rows and bool(some)
+            # Stories matching every word first, in their order, then the others.
+            full = {row[0] for row in rows}
+            rows = rows + [row for row in some if row[0] not in full][: RANKED - len(rows)]
+            total = some[0][1] if some else 0
+            expression = " OR ".join(f"({part})" for part in branch_params)
+        else:
+            total = results.full_count
+    results.story_ids = [row[0] for row in rows]
+    results.total = total
+    matching = RawSQL(  # noqa: S611 - constant table name; the expression is a parameter
+        f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s",  # noqa: S608
+        (expression,),
+    )
+    results.matches = stories.filter(pk__in=matching)
 
 
 def _with_exclusions(parsed: ParsedQuery, group: Group) -> str:

@@ -19,6 +19,7 @@ with about against between into through during before after above below to from 
 down in out on off over under again further then once here there when where why how
 all any both each few more most other some such no nor not only own same so than too
 very s t can will just don should now
+many much need needs would could might must may really
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 

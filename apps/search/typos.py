@@ -32,6 +32,35 @@ def similarity(a: str, b: str) -> float:
     return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and
+    swaps of two neighbouring letters ("etdc" -> "etcd" is one edit)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def best_candidate(word: str, candidates: list[str]) -> str | None:
+    """The candidate a typist most likely meant: fewest edits (a swapped or missing
+    letter), then trigram similarity, then alphabetical, so both engines agree. Trigram
+    similarity alone prefers a short word sharing a prefix ("corends" -> "core") over
+    the word with two letters swapped ("coredns")."""
+    scored = [
+        (min(edit_distance(word, c), 3), -similarity(word, c), c)
+        for c in candidates
+        if similarity(word, c) >= SIMILARITY
+    ]
+    return min(scored)[2] if scored else None
+
+
 def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
     """The query with each unknown word widened by the closest indexed word, and the
     corrections made (typed -> indexed word)."""
@@ -68,18 +97,19 @@ def _postgres(words: list[str]) -> dict[str, str]:
     # The term table keeps words of stories that were public once; a correction must
     # still occur in a published document, or it would show a retracted story's word.
     sql = (
-        "SELECT q.w, (SELECT t.word FROM search_searchterm t WHERE t.word %% q.w "
+        "SELECT q.w, ARRAY(SELECT t.word FROM search_searchterm t WHERE t.word %% q.w "  # noqa: S608
         "AND similarity(t.word, q.w) >= %s AND EXISTS (SELECT 1 FROM "
         "search_storysearchdocument d WHERE d.published AND d.vector @@ "
         "plainto_tsquery(%s::regconfig, t.word)) "
         "ORDER BY similarity(t.word, q.w) DESC, t.word "
-        "LIMIT 1) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
+        f"LIMIT {_CANDIDATES}) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
         "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w)"
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY])
         cursor.execute(sql, [SIMILARITY, SEARCH_CONFIG, words])
-        return {word: best for word, best in cursor.fetchall() if best}
+        found = {word: best_candidate(word, list(options)) for word, options in cursor.fetchall()}
+        return {word: best for word, best in found.items() if best}
 
 
 def _sqlite(words: list[str]) -> dict[str, str]:
@@ -116,7 +146,7 @@ def _sqlite(words: list[str]) -> dict[str, str]:
     public = _in_published_documents({c for options in ranked.values() for c in options})
     found: dict[str, str] = {}
     for word, options in ranked.items():
-        best = next((c for c in options if c in public), None)
+        best = best_candidate(word, [c for c in options if c in public])
         if best is not None:
             found[word] = best
     return found

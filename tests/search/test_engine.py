@@ -166,3 +166,16 @@ def test_postgres_uses_the_gin_index(stories: dict[str, Story]) -> None:
         )
         (definition,) = cursor.fetchone()
     assert "USING gin (vector)" in definition
+
+
+def test_few_full_matches_are_followed_by_stories_matching_some_words(
+    stories: dict[str, Story],
+) -> None:
+    results = search_stories("throttled payments", Story.objects.public())
+    titles = dict(Story.objects.values_list("pk", "title"))
+    assert [titles[pk] for pk in results.story_ids] == [
+        "CPU throttling in production",
+        "Slow checkout",
+    ]
+    assert results.full_count == 1 and results.total == 2
+    assert not results.partial

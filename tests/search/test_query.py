@@ -47,3 +47,13 @@ def test_long_queries_are_cut_at_a_word_boundary() -> None:
 def test_quotes_inside_terms_cannot_break_out() -> None:
     parsed = parse_query('a"b')
     assert '"' not in parsed.fts5().strip('()"').replace('""', "")
+
+
+def test_a_swapped_letter_beats_a_shorter_word_with_more_shared_trigrams() -> None:
+    from apps.search.typos import best_candidate, edit_distance
+
+    assert edit_distance("etdc", "etcd") == 1
+    assert edit_distance("corends", "core") == 3
+    assert best_candidate("corends", ["core", "cores", "coredns", "commands"]) == "coredns"
+    assert best_candidate("etdc", ["etcd"]) == "etcd"
+    assert best_candidate("etdc", ["kubernetes"]) is None

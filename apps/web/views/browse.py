@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import Lower, RowNumber
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.api.permissions import MODERATOR, has_role
@@ -23,11 +24,13 @@ from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
 from apps.search.facets import (
     Facet,
+    facet_counts,
+    filtered_facet_counts,
     public_facet_counts,
-    single_value_facet_counts,
     story_facets,
     with_params,
 )
+from apps.search.paging import RankedPaginator, RankedStories, about
 from apps.web.views.moved import MovedSlugMixin
 from apps.web.views.paging import (
     PAGE_SIZE,
@@ -115,25 +118,47 @@ class StoryListView(TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         browse = browse_stories(params)
-        # The whole catalogue's counts, and those of one filter value, are stored; a
-        # narrower list counts its own.
-        counts = None
+        search = browse.search
+        # The counts of the whole catalogue and of a few filter values are stored until
+        # the catalogue changes; a search counts its facets over its ranked matches.
+        counts: dict[str, Any] | None = None
+        facet_note = ""
         if browse.whole_catalogue:
             counts = public_facet_counts()
-        elif browse.single_value:
-            counts = single_value_facet_counts(browse.stories, *browse.single_value)
-        paginator = StoryPaginator(
-            browse.stories.for_list(), self.paginate_by, count=counts["total"] if counts else None
-        )
-        page = requested_page(paginator, self.request)
+        elif search is None:
+            counts = filtered_facet_counts(browse.stories, browse.active)
+        else:
+            ranked = Story.objects.public().filter(pk__in=search.story_ids)
+            counts = facet_counts(ranked, organizations=params.getlist("organization"))
+            if search.capped:
+                facet_note = f"Counts among the {len(search.story_ids):,} ranked matches."
+        paginator: Paginator
+        if search is not None and browse.sort == "relevance":
+            rows = Story.objects.public().for_list()
+            paginator = RankedPaginator(RankedStories(search, rows), self.paginate_by)
+        else:
+            stored = counts.get("total") if counts else None
+            known = search.total if search is not None and not search.estimated else None
+            paginator = StoryPaginator(
+                browse.stories.for_list(),
+                self.paginate_by,
+                count=stored if isinstance(stored, int) else known,
+            )
+        page = _requested_page(paginator, self.request)
         facets = story_facets(browse.stories, params, counts=counts)
         page_ids = [story.pk for story in page.object_list]
+        estimated = isinstance(paginator, RankedPaginator) and paginator.estimated
+        count = about(paginator.count) if estimated else paginator.count
         context.update(
             browse=browse,
             query=browse.query.text,
             **page_context(paginator, page),
             stories=page.object_list,
             facets=facets,
+            facet_note=facet_note,
+            result_count=count,
+            result_label=f"{count:,}",
+            estimated=estimated,
             chips=_chips(params, facets),
             snippets=snippets(browse.query, page_ids) if browse.searching else {},
             sorts=[
@@ -144,6 +169,15 @@ class StoryListView(TemplateView):
             feed_query=params.urlencode(),
         )
         return context
+
+
+def _requested_page(paginator: Paginator, request: HttpRequest) -> Page:
+    """requested_page(), except that an estimated search total does not bound the page
+    numbers: any page reachable by "next" can be asked for."""
+    raw = request.GET.get("page", "")
+    if isinstance(paginator, RankedPaginator) and paginator.estimated and raw.isdigit():
+        return paginator.page(max(1, int(raw)))
+    return requested_page(paginator, request)
 
 
 def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]:

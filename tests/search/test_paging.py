@@ -1,0 +1,79 @@
+"""A search whose matches outnumber the ranked window: the window comes first, every
+other match follows and is reachable by paging, the total is exact or labelled, and
+facets count the ranked matches in one statement."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog.models import Story
+from apps.search import engine
+from apps.search.engine import search_stories
+from apps.search.indexing import index_stories
+from apps.search.paging import about
+from tests.factories import StoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many(monkeypatch: pytest.MonkeyPatch) -> list[Story]:
+    monkeypatch.setattr(engine, "RANKED", 3)
+    made = [
+        StoryFactory(title=f"Quokka outage number {n}", summary="quokka " * (n + 1))
+        for n in range(25)
+    ]
+    StoryFactory(title="Unpublished quokka", summary="quokka", status=Story.Status.DRAFT)
+    index_stories()
+    return made
+
+
+def titles_on(client: Client, page: int) -> tuple[list[str], bool]:
+    response = client.get("/stories/", {"q": "quokka", "page": page})
+    assert response.status_code == 200
+    return [s.title for s in response.context["stories"]], response.context["page_obj"].has_next()
+
+
+def test_the_window_is_ranked_and_the_rest_follows_reachable_by_paging(
+    client: Client, many: list[Story]
+) -> None:
+    results = search_stories("quokka", Story.objects.public())
+    assert len(results.story_ids) == 3
+    assert results.capped
+    seen: list[str] = []
+    page, more = 1, True
+    while more:
+        shown, more = titles_on(client, page)
+        seen += shown
+        page += 1
+        assert page < 10
+    assert sorted(seen) == sorted(s.title for s in many)
+    assert len(seen) == len(set(seen))
+    first = client.get("/stories/", {"q": "quokka"})
+    body = first.content.decode()
+    assert "ranked by relevance and come first" in body
+    assert "Counts among the 3 ranked matches." in body
+    if connection.vendor == "sqlite":
+        # FTS5 counts every match exactly.
+        assert results.total == 25 and not results.estimated
+        assert "25 stories" in body
+    else:
+        # The planner's estimate, at least the ranked window, and labelled.
+        assert results.estimated and results.total >= 3
+        assert "(estimated)" in body
+
+
+def test_every_search_page_costs_the_same(client: Client, many: list[Story]) -> None:
+    counts = set()
+    for page in (1, 2):
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/stories/", {"q": "quokka", "page": page})
+        counts.add(len(queries))
+    assert len(counts) == 1, counts
+
+
+def test_estimates_are_rounded_to_two_figures() -> None:
+    assert about(24857) == 25000
+    assert about(1234) == 1200
+    assert about(87) == 87
