@@ -62,7 +62,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import StoryVersionConflict
 from apps.catalog.slugs import SLUG_PATTERN
-from apps.search.facets import public_facet_counts, single_value_facet_counts
+from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -119,15 +119,15 @@ class StoryViewSet(
 
     def known_count(self) -> int | None:
         """A stored total, as the list page has: the whole public catalogue's when nothing
-        narrows the list, one filter value's when that is all (the filter backends left
-        what they applied on the view)."""
+        narrows the list, and that of a few filter values (the filter backends left what
+        they applied on the view)."""
         if getattr(self, "searching", True):
             return None
         active = getattr(self, "active_filters", None)
         if active == []:
             return public_facet_counts()["total"]  # type: ignore[no-any-return]
-        if active and len(active) == 1:
-            counts = single_value_facet_counts(self.filtered_stories, *active[0])
+        if active and len(active) <= STORED_FILTERS:
+            counts = filtered_facet_counts(self.filtered_stories, active)
             return counts["total"]  # type: ignore[no-any-return]
         return None
 
