@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose bench bench-site bench-rss bench-pages bench-search relevance clean
+.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose check-kubernetes bench bench-site bench-rss bench-pages bench-search relevance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ format: install-dev
 
 check-compose: install-dev
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+## deploy/kubernetes: each overlay rendered by kubectl kustomize, validated offline against
+## the Kubernetes schemas, and held to the project's policy (probes, resources, security)
+check-kubernetes: install-dev
+	$(BIN)/python deploy/kubernetes/check.py
 
 ## The GitHub workflows against GitHub's workflow schema, and actionlint when installed
 ## (pip install -e ".[actionlint]": its build downloads the actionlint binary from GitHub)
