@@ -28,8 +28,11 @@ def expand_fields(request: Request | None) -> frozenset[str]:
         name.strip()
         for value in request.query_params.getlist("expand")
         for name in value.split(",")
-        if name.strip()
     }
+    if "" in names:  # `expand=` or a stray comma: say so rather than guess
+        raise ValidationError(
+            {"expand": [f"An empty name. Allowed: {', '.join(EXPANDABLE)}, comma-separated."]}
+        )
     unknown = sorted(names - set(EXPANDABLE))
     if unknown:
         raise ValidationError(
