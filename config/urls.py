@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
+from apps.observability.views import metrics_view
 from apps.web.views.account import ApiTokenView
 from apps.web.views.errors import favicon
 from apps.web.views.health import healthz, readyz
@@ -11,6 +12,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/", include("apps.api.urls")),
     path("data/", include("apps.dataset.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),

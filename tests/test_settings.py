@@ -120,7 +120,7 @@ def test_embedded_default_is_sqlite_locmem_and_eager() -> None:
     )
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
-        "django.core.cache.backends.locmem.LocMemCache",
+        "apps.observability.cache.MeteredLocMemCache",
         "True",
         "True",
     ]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from apps.linkcheck.lease import lease_acquire_or_renew, lease_release
+from apps.observability.metrics import LEASE_RENEWALS
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "celery-beat"
@@ -42,7 +43,9 @@ class LeaderScheduler(PersistentScheduler):
             )
         except Exception:  # a database hiccup must not kill beat
             logger.exception("scheduler lease: could not reach the database")
+            LEASE_RENEWALS.labels("error").inc()
             leader = False
+        LEASE_RENEWALS.labels("leader" if leader else "standby").inc()
         now = time.monotonic()
         if leader:
             self._renewed_at = now

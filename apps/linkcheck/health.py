@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Source
 from apps.linkcheck.fetch import FetchResult, fetch_url
+from apps.observability.metrics import LINKCHECK_RESULTS
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def _check(source_id: int) -> tuple[Source, FetchResult] | None:
         return None
     # The request runs outside any transaction: no row stays locked while we wait on it.
     result = fetch_url(url)
+    LINKCHECK_RESULTS.labels("ok" if result.ok else "blocked" if result.blocked else "failed").inc()
     source = _record(source_id, url, result)
     return None if source is None else (source, result)
 

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.catalog.models import UpstreamIssue
 from apps.linkcheck.github import GitHubClient, GitHubError, RateLimited
+from apps.observability.metrics import UPSTREAM_SYNC_RESULTS
 
 UPDATED = "updated"
 UNCHANGED = "unchanged"
@@ -89,6 +90,17 @@ def sync_issues(
 
 
 def _sync(issue: UpstreamIssue, client: GitHubClient) -> str:
+    """One issue's sync, counted in kfs_upstream_sync_results_total by its result."""
+    try:
+        result = _sync_state(issue, client)
+    except RateLimited:
+        UPSTREAM_SYNC_RESULTS.labels(RATE_LIMITED).inc()
+        raise
+    UPSTREAM_SYNC_RESULTS.labels(result).inc()
+    return result
+
+
+def _sync_state(issue: UpstreamIssue, client: GitHubClient) -> str:
     if issue.tracker != UpstreamIssue.Tracker.GITHUB:
         return SKIPPED
     repo = f"repos/{quote(issue.owner, safe='')}/{quote(issue.repo, safe='')}"
