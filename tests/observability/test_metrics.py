@@ -135,9 +135,11 @@ def test_tasks_are_counted_with_duration_and_failures(client: Client, metrics_on
     before = scrape(client)
     done = sample(before, "kfs_celery_tasks_total", task=name, outcome="succeeded") or 0
     failed = sample(before, "kfs_celery_tasks_total", task=explode.name, outcome="failed") or 0
-    sweep_outbox.delay()
+    # apply(), as the outbox runs tasks in-process: an eager delay() would open a broker
+    # connection pool that later tests' broker settings do not replace.
+    sweep_outbox.apply()
     with pytest.raises(RuntimeError):
-        explode.delay()
+        explode.apply()
     after = scrape(client)
     assert sample(after, "kfs_celery_tasks_total", task=name, outcome="succeeded") == done + 1
     assert (

@@ -75,7 +75,7 @@ def test_a_task_run_in_process_logs_the_request_id(log_lines: Lines, settings) -
     settings.LINKCHECK_ENABLED = False  # the task then logs that it skipped
     token = request_id.set("req-eager-1")
     try:
-        check_source.delay(424242)
+        check_source.apply(args=[424242])
     finally:
         request_id.reset(token)
     skipped = [line for line in log_lines.lines if "424242" in str(line["message"])]
@@ -85,12 +85,14 @@ def test_a_task_run_in_process_logs_the_request_id(log_lines: Lines, settings) -
     assert skipped[0]["task_id"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_work_enqueued_by_a_request_logs_its_id(
     client: Client,
     log_lines: Lines,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    """A request whose view sends a task: the task, run in-process, logs as the request."""
+    """A request whose view enqueues a task: the task, run in-process once the write
+    commits (at once, outside a transaction), logs as the request."""
     from django.urls import clear_url_caches
 
     settings.ROOT_URLCONF = "tests.observability.urls"

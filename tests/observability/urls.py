@@ -3,12 +3,13 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from apps.linkcheck import outbox
 from apps.linkcheck.tasks import check_source
 from config.urls import urlpatterns as site_urlpatterns
 
 
 def enqueue(request: HttpRequest, source_id: int) -> HttpResponse:
-    check_source.delay(source_id)
+    outbox.enqueue(check_source, source_id)
     return HttpResponse("sent")
 
 
