@@ -8,7 +8,8 @@ retraction shows everywhere within a second. A response is public only when all 
 - it answers an anonymous GET or HEAD: no session cookie, no Authorization header;
 - it comes from a public catalogue view: the site's pages, feeds and sitemap (`web`), or
   the read-only API (`api`, except submissions);
-- its status is one whose answer is the same for every visitor (200, 301, 404, 410);
+- its status is one whose answer is the same for every visitor (200, 301, 304, 404, 410;
+  a 304 keeps the headers of the 200 it confirms);
 - nothing personal was made while answering: no cookie set, no CSRF token rendered, no
   session written.
 
@@ -30,7 +31,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control, pat
 PUBLIC_NAMESPACES = frozenset({"web", "api"})
 # API routes behind a namespace above that still answer per person.
 PRIVATE_URL_NAMES = frozenset({"submission-list", "submission-detail"})
-PUBLIC_STATUSES = frozenset({200, 301, 404, 410})
+PUBLIC_STATUSES = frozenset({200, 301, 304, 404, 410})
 SHARED_CACHE_SECONDS = 1
 
 

@@ -5,7 +5,8 @@ vcl 4.1;
 # fresh for 0.5 s counted from when its fetch began, then served stale for at most 0.45 s
 # while one request fetches the new copy in the background: nothing delivered is older than
 # 0.95 s, so an approval, edit or retraction is on every page, feed and API answer within a
-# second. Readers wait only when a page takes longer than 0.45 s to render.
+# second. Readers wait only when a page takes longer than 0.45 s to render; one that takes
+# longer than 0.5 s is kept only for what is left of the 0.95 s.
 import std;
 
 backend default {
@@ -45,13 +46,21 @@ sub vcl_backend_response {
         return (deliver);
     }
     if (beresp.http.Cache-Control ~ "(?i)s-maxage") {
+        set beresp.http.X-Cache-Fetch-Start = bereq.http.X-Cache-Fetch-Start;
         # Catalogue content (static files keep their own lifetime).
         set beresp.ttl = 0.5s - (now - std.real2time(
             std.real(bereq.http.X-Cache-Fetch-Start, 0.0), now));
         set beresp.grace = 0.45s;
         set beresp.keep = 0s;
         if (beresp.ttl <= 0s) {
-            set beresp.ttl = 10s;
+            # A fetch that took over 0.5 s: fresh for what is left of 0.95 s, never stale.
+            set beresp.ttl = beresp.ttl + 0.45s;
+            set beresp.grace = 0s;
+        }
+        if (beresp.ttl <= 0s) {
+            # Too slow to keep at all. No marker either: the next readers wait for one fetch
+            # instead of all reaching the site at once, so a busy site can catch up.
+            set beresp.ttl = 0s;
             set beresp.uncacheable = true;
         }
     }

@@ -42,6 +42,14 @@ def test_api_answers_also_vary_on_accept(client: Client, story: Story) -> None:
     assert {"accept", "cookie", "authorization"} <= vary(response)
 
 
+def test_a_304_keeps_the_headers_of_the_answer_it_confirms(client: Client, story: Story) -> None:
+    url = f"/api/v1/stories/{story.slug}/"
+    etag = client.get(url)["ETag"]
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert cache_control(response) == {"public", "max-age=0", "s-maxage=1"}
+
+
 def test_head_is_shared_like_get(client: Client, story: Story) -> None:
     response = client.head(story.get_absolute_url())
     assert cache_control(response) == {"public", "max-age=0", "s-maxage=1"}
