@@ -77,3 +77,23 @@ def test_estimates_are_rounded_to_two_figures() -> None:
     assert about(24857) == 25000
     assert about(1234) == 1200
     assert about(87) == 87
+
+
+def test_a_search_costs_the_same_statements_at_any_size(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few matches, a full window, and many more than the window: the same statements."""
+    monkeypatch.setattr(engine, "RANKED", 5)
+
+    def statements(query: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/stories/", {"q": query}).status_code == 200
+        return len(queries)
+
+    StoryFactory.create_batch(2, title="Wombat outage", summary="wombat")
+    index_stories()
+    few = statements("wombat")
+    StoryFactory.create_batch(30, title="Wombat outage", summary="wombat")
+    index_stories()
+    assert statements("wombat") == few
+    assert statements("wombat outage") == few
