@@ -262,3 +262,14 @@ def test_the_configmap_settings_pass_the_deploy_check(
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout + result.stderr
+
+
+def test_every_configmap_key_is_a_setting_the_project_reads() -> None:
+    """A misspelt key (SECURE_HSTS_SECOND) would be ignored without a word."""
+    source = (Path(settings.BASE_DIR) / "config" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', source))
+    assert {"DATABASE_URL", "SECRET_KEY", "LOG_LEVEL"} <= read
+    dev = yaml.safe_load((KUBERNETES / "overlays" / "dev" / "settings.yaml").read_text())
+    base = base_object("ConfigMap", "k8s-failure-stories")
+    for data in (base["data"], dev["data"]):
+        assert set(data) - read == set()
