@@ -250,3 +250,16 @@ def test_changed_since_in_a_repository(tree: FixtureTree) -> None:
     assert f"fixtures/stories/{NEW}:4: date:" in out
     _, error = report("--changed-since", "no-such-ref")
     assert error is not None and "cannot list the changed files" in error
+
+
+def test_inside_github_actions_it_annotates_and_writes_the_job_summary(
+    tree: FixtureTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    path = other_story(tree, **{"date: 2019-01-15": "date: 2019-13"})
+    out, error = report(str(path))
+    assert error is not None
+    assert out.startswith(f"::error file=fixtures/stories/{NEW},line=4,title=date::")
+    assert "| 4 | date |" in summary.read_text()
