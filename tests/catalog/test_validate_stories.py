@@ -34,7 +34,6 @@ def test_the_template_story_is_valid(fixture_tree: FixtureTree) -> None:
     ("field", "line"),
     [
         ("title", "title: CoreDNS OOM-killed by a burst of DNS queries\n"),
-        ("organization", "organization: Example Corp\n"),
         ("date", "date: 2019-01-15\n"),
         ("verified", "verified: source\n"),
     ],
@@ -44,6 +43,12 @@ def test_missing_required_field(fixture_tree: FixtureTree, field: str, line: str
     assert only_problem(fixture_tree).startswith(
         f"stories/2019-example-corp-coredns-oom.md:{field}: "
     )
+
+
+def test_organization_is_optional(fixture_tree: FixtureTree) -> None:
+    """A story told by a person on a public tracker names no organization (issue 12)."""
+    fixture_tree.story(**{"organization: Example Corp\n": ""})
+    assert problems(fixture_tree) == []
 
 
 def test_missing_sources_and_components(fixture_tree: FixtureTree) -> None:
