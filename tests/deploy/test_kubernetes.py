@@ -80,8 +80,9 @@ def test_production_runs_no_database_and_dev_runs_both(kubectl: str) -> None:
         manifests = check.render(KUBERNETES / "overlays" / overlay, kubectl)
         return {doc["metadata"]["name"] for doc in manifests if check.pod_template(doc)}
 
-    assert workloads("production") == {"web", "worker", "beat", "migrate"}
-    assert workloads("dev") == {"web", "worker", "beat", "migrate", "postgresql", "redis"}
+    ours = {"web", "worker", "beat", "migrate", "export-dataset"}
+    assert workloads("production") == ours
+    assert workloads("dev") == ours | {"postgresql", "redis"}
 
 
 def test_a_misspelt_field_fails_the_schema_check() -> None:
