@@ -100,6 +100,8 @@ def test_scheduler_lease_holder(client: Client, metrics_on) -> None:  # type: ig
     assert age is not None and 0 <= age < 30
 
 
+# The scheduler closes stale connections first, which in a test transaction would be ours.
+@pytest.mark.django_db(transaction=True)
 def test_lease_attempts_by_the_scheduler_are_counted(client: Client, metrics_on) -> None:  # type: ignore[no-untyped-def]
     from apps.linkcheck.beat import LeaderScheduler
 
@@ -180,3 +182,49 @@ def test_upstream_sync_results(client: Client, metrics_on) -> None:  # type: ign
         after = scrape(client)
         assert sample(after, "kfs_upstream_sync_results_total", result="updated") == updated + 1
         assert sample(after, "kfs_upstream_sync_results_total", result="unchanged") == unchanged + 1
+
+
+def test_the_redis_cache_counts_hits_misses_and_unreachable_reads(
+    client: Client,
+    metrics_on,  # type: ignore[no-untyped-def]
+) -> None:
+    import uuid
+
+    from django.core.cache import caches
+
+    from config import cache as fail_open
+
+    def redis_cache(location: str) -> dict[str, object]:
+        return {
+            "default": {
+                "BACKEND": "apps.observability.cache.MeteredFailOpenRedisCache",
+                "LOCATION": location,
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            }
+        }
+
+    try:
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/1", socket_connect_timeout=1).ping()
+    except Exception as exc:  # any failure: no Redis to test against
+        pytest.skip(f"Redis is not reachable at 127.0.0.1:6379: {exc}")
+    key = f"observability-{uuid.uuid4().hex}"
+    before = scrape(client)
+    hits = sample(before, "kfs_cache_reads_total", result="hit") or 0
+    misses = sample(before, "kfs_cache_reads_total", result="miss") or 0
+    metrics_on.CACHES = redis_cache("redis://127.0.0.1:6379/1")
+    live = caches["default"]
+    live.set(key, "v", timeout=30)
+    assert live.get_many([key, key + "-absent"]) == {key: "v"}
+    live.delete(key)
+    metrics_on.CACHES = redis_cache("redis://127.0.0.1:1/1")  # nothing listens there
+    fail_open._paused_until = 0.0
+    try:
+        assert caches["default"].get(key, "default") == "default"
+    finally:
+        fail_open._paused_until = 0.0
+    metrics_on.CACHES = {"default": {"BACKEND": "apps.observability.cache.MeteredLocMemCache"}}
+    after = scrape(client)
+    assert sample(after, "kfs_cache_reads_total", result="hit") == hits + 1
+    assert sample(after, "kfs_cache_reads_total", result="miss") == misses + 2
