@@ -413,6 +413,9 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # PROMETHEUS_MULTIPROC_DIR to an empty directory shared by its workers.
 METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
 METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+# Celery workers and beat serve their own counters on this port (0: not at all). It has no
+# address check of its own: expose it only inside the cluster (a NetworkPolicy).
+CELERY_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0, minimum=0, maximum=65535)
 
 # Logging ----------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))

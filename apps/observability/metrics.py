@@ -25,6 +25,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -171,12 +172,21 @@ class DatabaseStateCollector:
         yield broken
 
 
-def exposition() -> bytes:
-    """The text exposition of every metric, as /metrics answers it."""
+def _recording_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        recorded = generate_latest(registry)
-    else:
-        recorded = generate_latest(REGISTRY)
+        return registry
+    return REGISTRY
+
+
+def serve_process_metrics(port: int) -> None:
+    """Answer Prometheus on `port` from this process (a Celery worker or beat): what it
+    recorded, without the database gauges, which the web's /metrics already reports."""
+    start_http_server(port, registry=_recording_registry())
+
+
+def exposition() -> bytes:
+    """The text exposition of every metric, as /metrics answers it."""
+    recorded = generate_latest(_recording_registry())
     return recorded + generate_latest(DatabaseStateCollector())  # type: ignore[arg-type]

@@ -14,9 +14,11 @@ from celery import Task
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
+    beat_init,
     before_task_publish,
     task_postrun,
     task_prerun,
+    worker_ready,
 )
 from django.conf import settings
 
@@ -62,6 +64,16 @@ def _task_finished(task_id: str, task: Task, state: str | None = None, **kwargs:
     outcome = OUTCOMES.get(state, "other") if state else "failed"
     metrics.CELERY_TASKS.labels(task.name, outcome).inc()
     request_id.reset(token)
+
+
+@worker_ready.connect
+@beat_init.connect
+def _serve_metrics(**kwargs: Any) -> None:
+    """Workers and beat are not web processes: with CELERY_METRICS_PORT set they answer
+    Prometheus on that port themselves (task and lease counters of this process and, with
+    PROMETHEUS_MULTIPROC_DIR, of its pool's children)."""
+    if settings.CELERY_METRICS_PORT:
+        metrics.serve_process_metrics(settings.CELERY_METRICS_PORT)
 
 
 @after_setup_logger.connect

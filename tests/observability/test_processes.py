@@ -28,19 +28,27 @@ check_source.apply_async(args=[515151], retry=False)
 
 
 @pytest.fixture
-def job_env(shared_database: dict[str, str]) -> dict[str, str]:
-    """The worker (tests.linkcheck.test_worker's fixture) logs JSON, with link checks off."""
+def worker_metrics_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def job_env(shared_database: dict[str, str], worker_metrics_port: int) -> dict[str, str]:
+    """The worker (tests.linkcheck.test_worker's fixture) logs JSON, with link checks off,
+    and serves its metrics on a port of its own."""
     return {
         **shared_database,
         "LOG_FORMAT": "json",
         "LINKCHECK_ENABLED": "0",
+        "CELERY_METRICS_PORT": str(worker_metrics_port),
         "CELERY_KEY_PREFIX": f"kfs-test-{uuid.uuid4().hex[:12]}:",
     }
 
 
-def test_a_worker_logs_the_request_id_of_the_publisher(
+def test_a_worker_logs_the_request_id_of_the_publisher_and_counts_the_task(
     worker: Worker,  # noqa: F811
     job_env: dict[str, str],
+    worker_metrics_port: int,
 ) -> None:
     result = manage("shell", "-c", PUBLISH, env={**job_env, "CELERY_BROKER_URL": BROKER})
     assert result.returncode == 0, result.stderr
@@ -55,6 +63,13 @@ def test_a_worker_logs_the_request_id_of_the_publisher(
     assert skipped[0]["request_id"] == "req-worker-7f3a"
     assert skipped[0]["task_name"] == "apps.linkcheck.tasks.check_source"
     assert skipped[0]["logger"] == "apps.linkcheck.tasks"
+    counted = (
+        'kfs_celery_tasks_total{outcome="succeeded",task="apps.linkcheck.tasks.check_source"} 1.0'
+    )
+    deadline = time.time() + 10  # the count follows the task's last log line
+    while counted not in (text := _get(f"http://127.0.0.1:{worker_metrics_port}/metrics").decode()):
+        assert time.time() < deadline, text
+        time.sleep(0.2)
 
 
 def _free_port() -> int:
