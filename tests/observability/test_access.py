@@ -55,3 +55,19 @@ def test_bad_network_setting_names_the_variable() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_NETWORKS"):
         env_networks("METRICS_ALLOWED_NETWORKS", [], environ={"METRICS_ALLOWED_NETWORKS": "pods"})
+
+
+def test_a_scrape_costs_three_queries(
+    client: Client, metrics_on, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    # The outbox (count and oldest), the lease row, the broken links of published stories.
+    with django_assert_num_queries(3):
+        assert client.get("/metrics", **LOCAL).status_code == 200
+
+
+def test_a_refused_scrape_reads_nothing(
+    client: Client, metrics_on, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    metrics_on.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    with django_assert_num_queries(0):
+        assert client.get("/metrics", **LOCAL).status_code == 404
