@@ -5,6 +5,7 @@ Django's deployment checks."""
 import copy
 import importlib.util
 import json
+import os
 import re
 import secrets
 import socket
@@ -201,10 +202,10 @@ def test_the_web_pods_probes_pass_under_the_production_overlay(
     shared_database: dict[str, str],  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """gunicorn started as the web container would be (the image's CMD, the Deployment's
-    environment, the production ConfigMap) answers each of its probes, as the kubelet
-    sends them, with 200: a Host outside ALLOWED_HOSTS or a flag gunicorn refuses would
-    leave every pod unready (gunicorn exits on a flag it does not know)."""
+    """gunicorn started as the web container would be (its command and the image's CMD,
+    the Deployment's environment, the production ConfigMap, static files collected as the
+    Dockerfile does) answers each probe, as the kubelet sends it, with 200: a Host outside
+    ALLOWED_HOSTS or a flag gunicorn refuses (it exits) would leave every pod unready."""
     manifests = check.render(KUBERNETES / "overlays" / "production", kubectl)
     (settings_map,) = [doc for doc in manifests if doc["kind"] == "ConfigMap"]
     (web,) = [d for d in manifests if d["kind"] == "Deployment" and d["metadata"]["name"] == "web"]
@@ -216,15 +217,23 @@ def test_the_web_pods_probes_pass_under_the_production_overlay(
         **{item["name"]: item["value"] for item in container["env"]},
         "SECRET_KEY": secrets.token_urlsafe(50),
     }
+    env["STATIC_ROOT"] = str(tmp_path / "static")
+    collected = manage("collectstatic", "--no-input", "-v0", env=env, timeout=120)
+    assert collected.returncode == 0, collected.stderr
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    command = image_command()
+    assert container["args"] == image_command(), "the web container runs the image's CMD"
+    command = [*container["command"], *container["args"]]
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = "1"
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prometheus")
+    (tmp_path / "prometheus").mkdir()
+    (tmp_path / "prometheus" / "stale.db").write_bytes(b"left by the last container")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     log = tmp_path / "gunicorn.log"
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", *command, "--error-logfile", str(log)],
+        [*command, "--error-logfile", str(log)],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -249,6 +258,14 @@ def test_the_web_pods_probes_pass_under_the_production_overlay(
                     assert process.poll() is None, log.read_text()
                     assert time.monotonic() < deadline, "gunicorn did not start"
                     time.sleep(0.2)
+        assert not (tmp_path / "prometheus" / "stale.db").exists()
+        # The ConfigMap's METRICS_ALLOWED_NETWORKS is the pod network, not this address.
+        metrics = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Host": "localhost"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(metrics, timeout=5)  # noqa: S310
+        assert refused.value.code == 404
     finally:
         process.terminate()
         process.wait(timeout=30)
