@@ -46,6 +46,8 @@ def test_behind_a_proxy_the_client_counts_not_the_proxy(client: Client, metrics_
     metrics_on.TRUSTED_PROXY_COUNT = 1
     proxied = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
     assert client.get("/metrics", HTTP_HOST="127.0.0.1", **proxied).status_code == 404
+    # A scraper inside the cluster reaches the pod directly, with no proxy: allowed.
+    assert client.get("/metrics", **LOCAL).status_code == 200
 
 
 def test_bad_network_setting_names_the_variable() -> None:
