@@ -81,8 +81,19 @@ GROUPS = sorted({search_word(index) for index in range(len(hostile_stories()))})
 QUERY_PAYLOADS = 4
 # Markup-heavy text is flagged for moderators: the review page then shows a notice.
 FLAGS_NOTICE = [("div", "role"), ("div", "aria-labelledby")]
-# Component, organization and mitigation pages are paginated once they hold many stories.
-PAGINATION = [("nav", "class"), ("nav", "aria-label"), ("a", "rel"), ("span", None)]
+# Lists (and searches with many matches) are paginated once they hold many stories:
+# previous/next and numbered pages with the current one marked.
+PAGINATION = [
+    ("nav", "class"),
+    ("nav", "aria-label"),
+    ("a", "rel"),
+    ("a", "aria-label"),
+    ("span", None),
+    ("span", "aria-current"),
+    ("span", "aria-label"),
+    ("ol", "class"),
+    ("li", None),
+]
 # Search pages highlight matches, and say when a query was shortened or simplified.
 SEARCH_NOTICES = [("mark", None), ("div", "role")]
 
@@ -339,10 +350,12 @@ def test_search_results_show_titles_and_passages_as_text(corpus: Corpus, client:
         for page in range(1, 6):
             url = f"/stories/?q={query}&page={page}"
             html = _get(client, url)
-            problems[url] = html_problems(scan_html(html), baseline, extra_pairs=[("mark", None)])
+            problems[url] = html_problems(
+                scan_html(html), baseline, extra_pairs=[("mark", None), *PAGINATION]
+            )
             titles = text_of(html, "h3", **{"class": "story-card-title"})
             shown.update(titles)
-            if len(titles) < 20:
+            if 'rel="next"' not in html:
                 break
     _check(problems)
     missing = {entry.story.title for entry in corpus.entries()} - shown
@@ -628,7 +641,7 @@ def test_search_queries_are_echoed_as_text(corpus: Corpus, client: Client) -> No
         html = _get(client, f"/stories/?q={quote(query)}")
         baseline = with_results if 'class="story-card"' in html else without
         problems[f"q={query[:60]!r}"] = html_problems(
-            scan_html(html), baseline, extra_pairs=SEARCH_NOTICES
+            scan_html(html), baseline, extra_pairs=[*SEARCH_NOTICES, *PAGINATION]
         )
         feed = client.get(f"/feeds/search.atom?q={quote(query)}")
         assert feed.status_code == 200, query
