@@ -27,6 +27,12 @@ sub vcl_recv {
     return (hash);
 }
 
+sub vcl_hash {
+    # Plain-HTTP and HTTPS requests get different answers (the redirect to HTTPS), and the
+    # TLS proxy says which one this is. The built-in hash (URL and Host) follows.
+    hash_data(req.http.X-Forwarded-Proto);
+}
+
 sub vcl_backend_fetch {
     set bereq.http.X-Cache-Fetch-Start = std.time2real(now, 0.0);
 }

@@ -144,6 +144,14 @@ def test_anonymous_pages_are_answered_from_the_cache(varnish: Varnish, story: St
     }
 
 
+def test_https_and_plain_http_answers_are_kept_apart(varnish: Varnish, story: Story) -> None:
+    # Behind the TLS proxy a plain-HTTP request is redirected; it must never get the HTTPS copy.
+    page = story.get_absolute_url()
+    assert varnish.get(page, **{"X-Forwarded-Proto": "https"}).headers["x-cache"] == "miss"
+    assert varnish.get(page, **{"X-Forwarded-Proto": "https"}).headers["x-cache"] == "hit"
+    assert varnish.get(page).headers["x-cache"] == "miss"
+
+
 def test_nothing_behind_a_session_is_stored_or_served_from_the_cache(
     varnish: Varnish, story: Story, moderator: User
 ) -> None:
