@@ -76,7 +76,12 @@ class StoryExpandBackend(BaseFilterBackend):
                 ),
                 "style": "form",
                 "explode": False,
-                "schema": {"type": "array", "items": {"type": "string", "enum": list(EXPANDABLE)}},
+                # At least one name: `expand=` (an empty list, or one empty name) is a 400.
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": list(EXPANDABLE)},
+                },
             }
         ]
 

@@ -55,8 +55,11 @@ def test_paginate(page) -> None:  # type: ignore[no-untyped-def]
     first = page.locator(".story-card-title").first.inner_text()
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url(re.compile(r"page=2"))
-    assert "Page 2 of" in page.locator(".pagination").inner_text()
+    assert page.locator(".pagination [aria-current='page']").inner_text() == "2"
     assert page.locator(".story-card-title").first.inner_text() != first
+    page.get_by_role("link", name="Page 1", exact=True).click()
+    page.wait_for_url(re.compile(r"page=1"))
+    assert page.locator(".story-card-title").first.inner_text() == first
 
 
 def test_open_a_story_and_follow_a_mitigation(page) -> None:  # type: ignore[no-untyped-def]
