@@ -23,6 +23,10 @@ PAGES = {
     "submit": "/submit/",
     "login": "/accounts/login/",
     "not-found": "/stories/no-such-story/",
+    "no-such-page": "/stories/?page=999",
+    "affected": "/affected/?kubernetes=1.24.1&etcd=3.5.2&linux-kernel=5.4.0",
+    "open-data": "/data/",
+    "api-token": "/accounts/token/",
 }
 
 
