@@ -304,6 +304,16 @@ def test_new_stories_are_dated_by_when_their_files_entered_the_repository(
     )
     _commit(fixture_tree.root, "2022-01-02T03:04:05+00:00", "second")
     fixture_tree.story(
+        "2019-example-corp-to-be-renamed.md",
+        **{"https://example.org/postmortem": "https://example.org/renamed"},
+    )
+    _commit(fixture_tree.root, "2020-05-05T05:05:05+00:00", "third")
+    stories = fixture_tree.root / "stories"
+    (stories / "2019-example-corp-to-be-renamed.md").rename(
+        stories / "2019-example-corp-renamed.md"
+    )
+    _commit(fixture_tree.root, "2020-06-06T06:06:06+00:00", "rename")
+    fixture_tree.story(
         "2019-example-corp-uncommitted.md",
         **{"https://example.org/postmortem": "https://example.org/new"},
     )
@@ -316,12 +326,17 @@ def test_new_stories_are_dated_by_when_their_files_entered_the_repository(
     assert added["2019-example-corp-later-file"] == datetime.datetime(
         2022, 1, 2, 3, 4, 5, tzinfo=datetime.UTC
     )
+    # A renamed file is dated by its rename (git would otherwise call it a rename, not an add).
+    assert added["2019-example-corp-renamed"] == datetime.datetime(
+        2020, 6, 6, 6, 6, 6, tzinfo=datetime.UTC
+    )
     assert added["2019-example-corp-uncommitted"] >= started  # not committed: dated now
     newest = Story.objects.public().order_by("-created_at", "slug").values_list("slug", flat=True)
     assert list(newest) == [
         "2019-example-corp-uncommitted",
         "2019-example-corp-later-file",
         "2019-example-corp-coredns-oom",
+        "2019-example-corp-renamed",
     ]
 
 

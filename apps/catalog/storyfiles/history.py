@@ -10,13 +10,15 @@ logger = logging.getLogger(__name__)
 
 
 def added_dates(directory: Path) -> dict[str, datetime.datetime]:
-    """{slug: time its file was first committed}; empty when git or its history is missing
-    (an unpacked archive, a container image), and then the import time stands."""
+    """{slug: time its file was first committed under that name}; empty when git or its
+    history is missing (an unpacked archive, a container image), and then the import time
+    stands. A renamed file counts from its rename (without --no-renames git would report a
+    rename, not an addition, and the story would fall back to the import time)."""
     try:
         result = subprocess.run(  # noqa: S603
             [  # noqa: S607
-                "git", "-C", str(directory), "log", "--diff-filter=A", "--format=%x00%aI",
-                "--name-only", "--relative", "--", ".",
+                "git", "-C", str(directory), "log", "--diff-filter=A", "--no-renames",
+                "--format=%x00%aI", "--name-only", "--relative", "--", ".",
             ],
             capture_output=True, text=True, timeout=30, check=True,
         )  # fmt: skip
