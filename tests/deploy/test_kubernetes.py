@@ -291,3 +291,42 @@ def test_every_configmap_key_is_a_setting_the_project_reads() -> None:
     base = base_object("ConfigMap", "k8s-failure-stories")
     for data in (base["data"], dev["data"]):
         assert set(data) - read == set()
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_celery_pods_expose_their_metrics_port_to_prometheus_only(name: str) -> None:
+    deployment = base_object("Deployment", name)
+    template = deployment["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    port = int(env["CELERY_METRICS_PORT"])
+    assert {"name": "metrics", "containerPort": port} in container["ports"]
+    annotations = template["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(port)
+    assert annotations["prometheus.io/path"] == "/metrics"
+    # The port checks no address: one NetworkPolicy lets the monitoring namespace in.
+    policy = base_object("NetworkPolicy", "celery-metrics-ingress")
+    selector = policy["spec"]["podSelector"]["matchExpressions"][0]
+    assert selector["key"] == "app.kubernetes.io/component" and name in selector["values"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": port}]
+    (peer,) = rule["from"]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+
+
+def test_the_prometheus_scrape_examples_find_every_annotated_port() -> None:
+    scrape, podmonitor = yaml.safe_load_all(
+        (Path(settings.BASE_DIR) / "deploy" / "prometheus" / "scrape.yaml").read_text("utf-8")
+    )
+    (job,) = scrape["scrape_configs"]
+    keep = job["relabel_configs"][0]
+    assert keep["source_labels"] == ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
+    named_ports = {endpoint["port"] for endpoint in podmonitor["spec"]["podMetricsEndpoints"]}
+    for name in ("web", "worker", "beat"):
+        template = base_object("Deployment", name)["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+        ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+        assert str(ports[next(iter(named_ports & set(ports)))]) == (
+            template["metadata"]["annotations"]["prometheus.io/port"]
+        )
