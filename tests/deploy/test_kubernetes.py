@@ -327,6 +327,7 @@ def test_the_prometheus_scrape_examples_find_every_annotated_port() -> None:
         template = base_object("Deployment", name)["spec"]["template"]
         assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
         ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
-        assert str(ports[next(iter(named_ports & set(ports)))]) == (
-            template["metadata"]["annotations"]["prometheus.io/port"]
+        assert (
+            str(ports[next(iter(named_ports & set(ports)))])
+            == (template["metadata"]["annotations"]["prometheus.io/port"])
         )
