@@ -104,9 +104,7 @@ class AffectedResult:
 
 def _public_issue() -> Exists:
     return Exists(
-        StoryUpstreamIssue.objects.filter(
-            upstream_issue_id=OuterRef("upstream_issue_id"), story__in=Story.objects.public()
-        )
+        StoryUpstreamIssue.objects.public().filter(upstream_issue_id=OuterRef("upstream_issue_id"))
     )
 
 
@@ -135,13 +133,7 @@ def check_versions(versions: Mapping[str, Sequence[ParsedVersion]]) -> AffectedR
         if r.assessment.verdict in (Verdict.AFFECTED, Verdict.FIXED)
     }
     _attach_stories(found)
-    without = (
-        UpstreamIssue.objects.filter(
-            story_links__story__in=Story.objects.public(), version_ranges__isnull=True
-        )
-        .distinct()
-        .count()
-    )
+    without = UpstreamIssue.objects.public().filter(version_ranges__isnull=True).distinct().count()
     return AffectedResult(
         affected=[r for r in found.values() if r.assessment.verdict is Verdict.AFFECTED],
         fixed=[r for r in found.values() if r.assessment.verdict is Verdict.FIXED],
@@ -153,9 +145,8 @@ def _attach_stories(results: dict[int, IssueResult]) -> None:
     if not results:
         return
     links = (
-        StoryUpstreamIssue.objects.filter(
-            upstream_issue_id__in=results, story__in=Story.objects.public()
-        )
+        StoryUpstreamIssue.objects.public()
+        .filter(upstream_issue_id__in=results)
         .select_related("story")
         .only(
             "upstream_issue_id",

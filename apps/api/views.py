@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.views.generic import TemplateView
 from django_filters.rest_framework import DjangoFilterBackend
@@ -56,7 +56,6 @@ from apps.catalog.models import (
     Mitigation,
     Organization,
     Story,
-    StoryStatus,
     StoryUpstreamIssue,
     UpstreamIssue,
 )
@@ -69,8 +68,6 @@ from apps.submissions.services import (
     story_edit,
     story_retract,
 )
-
-PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
 
 
 class ApiViewSetMixin(ConditionalGetMixin):
@@ -210,9 +207,10 @@ class ComponentViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Component]:
         return (
-            Component.objects.select_related("area")
+            Component.objects.public()
+            .select_related("area")
             .prefetch_related("mitigations")
-            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            .with_public_story_counts()
             # Meta.ordering does not apply to aggregate queries.
             .order_by("area__position", "position", "name")
         )
@@ -227,7 +225,8 @@ class MitigationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Mitigation]:
         return (
-            Mitigation.objects.prefetch_related(
+            Mitigation.objects.public()
+            .prefetch_related(
                 "components",
                 Prefetch(
                     "stories",
@@ -235,7 +234,7 @@ class MitigationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                     to_attr="public_stories",
                 ),
             )
-            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            .with_public_story_counts()
             .order_by("title")
         )
 
@@ -254,8 +253,8 @@ class OrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Organization]:
         return (
-            Organization.objects.filter(PUBLISHED)
-            .annotate(story_count=Count("stories", filter=PUBLISHED, distinct=True))
+            Organization.objects.public()
+            .with_public_story_counts()
             .prefetch_related(
                 Prefetch(
                     "stories",
@@ -263,7 +262,6 @@ class OrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                     to_attr="public_stories",
                 )
             )
-            .distinct()
             .order_by("name")
         )
 
@@ -277,15 +275,12 @@ class UpstreamIssueViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     search_fields = ("title", "owner", "repo")
 
     def get_queryset(self) -> QuerySet[UpstreamIssue]:
-        public_links = StoryUpstreamIssue.objects.filter(
-            story__status=StoryStatus.PUBLISHED
-        ).select_related("story")
+        public_links = StoryUpstreamIssue.objects.public().select_related("story")
         return (
-            UpstreamIssue.objects.filter(story_links__story__status=StoryStatus.PUBLISHED)
+            UpstreamIssue.objects.public()
             .prefetch_related(
                 Prefetch("story_links", queryset=public_links, to_attr="public_links")
             )
-            .distinct()
             .order_by("tracker", "owner", "repo", "number")
         )
 

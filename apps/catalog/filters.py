@@ -45,7 +45,7 @@ class StoryFilterSet(django_filters.FilterSet):
 
     component = SlugFilter(
         field_name="components__slug",
-        queryset=Component.objects.all(),
+        queryset=Component.objects.public(),
         conjoined=True,
         label="Component",
     )
@@ -69,8 +69,8 @@ class StoryFilterSet(django_filters.FilterSet):
     )
     organization = SlugFilter(
         field_name="organization__slug",
-        # Only organizations with a published story: others must look like unknown slugs.
-        queryset=Organization.objects.filter(pk__in=Story.objects.public().values("organization")),
+        # Only public organizations: others must look like unknown slugs.
+        queryset=Organization.objects.public(),
         label="Organization",
     )
     year_from = YearFilter(
@@ -117,7 +117,7 @@ class ComponentFilterSet(django_filters.FilterSet):
 class MitigationFilterSet(django_filters.FilterSet):
     component = SlugFilter(
         field_name="components__slug",
-        queryset=Component.objects.all(),
+        queryset=Component.objects.public(),
         label="Component",
     )
 

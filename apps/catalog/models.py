@@ -1,7 +1,7 @@
 """The catalogue: stories, where they were told, and what they involve."""
 
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
@@ -71,6 +71,21 @@ class SourceKind(models.TextChoices):
     ISSUE = "issue", "Issue"
 
 
+# The one rule of visibility: a story is public when it is published, and anything else is
+# public through a public story. Every `public()` and public count below is built from it.
+PUBLIC_STATUS = StoryStatus.PUBLISHED
+
+
+def public_story_filter(path: str = "") -> Q:
+    """Rows whose story, reached through `path` ("", "story__", "stories__"), is public."""
+    return Q(**{f"{path}status": PUBLIC_STATUS})
+
+
+def public_story_count(path: str = "stories") -> Count:
+    """How many public stories a row has, through the relation `path`."""
+    return Count(path, filter=public_story_filter(f"{path}__"), distinct=True)
+
+
 class ComponentArea(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=100)
@@ -85,10 +100,12 @@ class ComponentArea(models.Model):
 
 
 class ComponentQuerySet(models.QuerySet["Component"]):
+    def public(self) -> "ComponentQuerySet":
+        """The taxonomy is public whole, with or without stories."""
+        return self.all()
+
     def with_public_story_counts(self) -> "ComponentQuerySet":
-        return self.annotate(
-            story_count=Count("stories", filter=Q(stories__status=Story.Status.PUBLISHED))
-        )
+        return self.annotate(story_count=public_story_count())
 
 
 class Component(models.Model):
@@ -151,9 +168,20 @@ class ImpactKind(models.Model):
         return self.name
 
 
+class OrganizationQuerySet(models.QuerySet["Organization"]):
+    def public(self) -> "OrganizationQuerySet":
+        """An organization is public only through a public story."""
+        return self.filter(Exists(Story.objects.public().filter(organization=OuterRef("pk"))))
+
+    def with_public_story_counts(self) -> "OrganizationQuerySet":
+        return self.annotate(story_count=public_story_count())
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
+
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -163,6 +191,15 @@ class Organization(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("web:organization-detail", kwargs={"slug": self.slug})
+
+
+class MitigationQuerySet(models.QuerySet["Mitigation"]):
+    def public(self) -> "MitigationQuerySet":
+        """Mitigations are curated: public whole, with or without stories."""
+        return self.all()
+
+    def with_public_story_counts(self) -> "MitigationQuerySet":
+        return self.annotate(story_count=public_story_count())
 
 
 class Mitigation(models.Model):
@@ -175,6 +212,8 @@ class Mitigation(models.Model):
         default=list, blank=True, help_text="Reference links: a list of {url, title}."
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MitigationQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -192,6 +231,14 @@ class Mitigation(models.Model):
     @property
     def body_markup(self) -> SafeString:
         return stored_html(self.body_html)
+
+
+class UpstreamIssueQuerySet(models.QuerySet["UpstreamIssue"]):
+    def public(self) -> "UpstreamIssueQuerySet":
+        """Issues linked to at least one public story."""
+        return self.filter(
+            Exists(StoryUpstreamIssue.objects.public().filter(upstream_issue=OuterRef("pk")))
+        )
 
 
 class UpstreamIssue(models.Model):
@@ -218,6 +265,8 @@ class UpstreamIssue(models.Model):
     etag = models.CharField(max_length=200, blank=True, help_text="ETag of the last API response.")
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+
+    objects = UpstreamIssueQuerySet.as_manager()
 
     class Meta:
         ordering = ["tracker", "owner", "repo", "number"]
@@ -246,7 +295,7 @@ class UpstreamIssue(models.Model):
 class StoryQuerySet(models.QuerySet["Story"]):
     def public(self) -> "StoryQuerySet":
         """The only stories any public page, feed, API response or count may show."""
-        return self.filter(status=Story.Status.PUBLISHED)
+        return self.filter(public_story_filter())
 
     def with_component(self, slug: str) -> "StoryQuerySet":
         return self.filter(components__slug=slug)
@@ -391,6 +440,10 @@ class Story(models.Model):
         return self.published_on.isoformat()
 
     @property
+    def is_public(self) -> bool:
+        return self.status == PUBLIC_STATUS
+
+    @property
     def year(self) -> int:
         return self.published_on.year
 
@@ -398,6 +451,11 @@ class Story(models.Model):
         self.status = self.Status.RETRACTED
         self.version += 1
         self.save(update_fields=["status", "version", "updated_at"])
+
+
+class SourceQuerySet(models.QuerySet["Source"]):
+    def public(self) -> "SourceQuerySet":
+        return self.filter(public_story_filter("story__"))
 
 
 class Source(models.Model):
@@ -417,6 +475,8 @@ class Source(models.Model):
     is_broken = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
 
+    objects = SourceQuerySet.as_manager()
+
     class Meta:
         ordering = ["story", "position", "id"]
         constraints = [
@@ -429,6 +489,11 @@ class Source(models.Model):
         return self.url
 
 
+class StoryUpstreamIssueQuerySet(models.QuerySet["StoryUpstreamIssue"]):
+    def public(self) -> "StoryUpstreamIssueQuerySet":
+        return self.filter(public_story_filter("story__"))
+
+
 class StoryUpstreamIssue(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="upstream_links")
     upstream_issue = models.ForeignKey(
@@ -436,6 +501,8 @@ class StoryUpstreamIssue(models.Model):
     )
     note = models.CharField(max_length=500, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = StoryUpstreamIssueQuerySet.as_manager()
 
     class Meta:
         ordering = ["story", "position", "id"]
@@ -449,11 +516,18 @@ class StoryUpstreamIssue(models.Model):
         return f"{self.story} → {self.upstream_issue}"
 
 
+class StoryMitigationQuerySet(models.QuerySet["StoryMitigation"]):
+    def public(self) -> "StoryMitigationQuerySet":
+        return self.filter(public_story_filter("story__"))
+
+
 class StoryMitigation(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="mitigation_links")
     mitigation = models.ForeignKey(Mitigation, on_delete=models.CASCADE, related_name="story_links")
     note = models.CharField(max_length=500, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+
+    objects = StoryMitigationQuerySet.as_manager()
 
     class Meta:
         ordering = ["story", "position", "id"]

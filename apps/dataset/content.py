@@ -18,7 +18,6 @@ from apps.catalog.models import (
     Mitigation,
     Platform,
     Story,
-    StoryUpstreamIssue,
     UpstreamIssue,
 )
 from apps.catalog.storyfiles.mapping import record_from_mitigation, record_from_story
@@ -56,14 +55,11 @@ def public_catalogue() -> dict[str, Any]:
         }
         for story in Story.objects.public().for_detail().order_by("slug")
     ]
-    upstream = UpstreamIssue.objects.filter(
-        pk__in=StoryUpstreamIssue.objects.filter(story__in=Story.objects.public()).values(
-            "upstream_issue"
-        )
-    ).order_by("url")
+    upstream = UpstreamIssue.objects.public().order_by("url")
+    public_mitigations = Mitigation.objects.public().prefetch_related("components")
     mitigations = [
         record_from_mitigation(mitigation, component_order=component_order)
-        for mitigation in Mitigation.objects.prefetch_related("components").order_by("slug")
+        for mitigation in public_mitigations.order_by("slug")
     ]
     return {
         "format_version": FORMAT_VERSION,

@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from apps.catalog.models import Source, StoryStatus, UpstreamIssue
+from apps.catalog.models import Source, UpstreamIssue
 from apps.linkcheck import outbox
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,7 @@ def check_all_sources() -> int:
     """Fan out one task per source of a published story."""
     if not _enabled("LINKCHECK_ENABLED", "link check run"):
         return 0
-    ids = list(
-        Source.objects.filter(story__status=StoryStatus.PUBLISHED).values_list("pk", flat=True)
-    )
+    ids = list(Source.objects.public().values_list("pk", flat=True))
     for source_id in ids:
         check_source.apply_async(args=[source_id], retry=False)
     return len(ids)
@@ -65,11 +63,7 @@ def sync_all_upstream() -> dict[str, int]:
         return {}
     from apps.linkcheck.upstream import sync_issues
 
-    ids = list(
-        UpstreamIssue.objects.filter(story_links__story__status=StoryStatus.PUBLISHED)
-        .distinct()
-        .values_list("pk", flat=True)
-    )
+    ids = list(UpstreamIssue.objects.public().values_list("pk", flat=True))
     return dict(sync_issues(ids))
 
 

@@ -148,7 +148,7 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
 
     matches_any = without_excluded(reduce(lambda a, b: a | b, groups))
     matches_all = without_excluded(reduce(lambda a, b: a & b, groups))
-    docs = StorySearchDocument.objects.filter(published=True).filter(
+    docs = StorySearchDocument.objects.public().filter(
         Exists(stories.filter(pk=OuterRef("story_id")))
     )
 

@@ -52,7 +52,7 @@ def document_for(story: Story) -> StorySearchDocument:
         symptoms="\n".join(str(symptom) for symptom in symptoms),
         meta=" · ".join(part for part in meta if part),
         body=" ".join(part for part in body if part),
-        published=story.status == Story.Status.PUBLISHED,
+        published=story.is_public,
     )
 
 

@@ -4,6 +4,12 @@ from django.db import models
 from apps.catalog.models import Story
 
 
+class StorySearchDocumentQuerySet(models.QuerySet["StorySearchDocument"]):
+    def public(self) -> "StorySearchDocumentQuerySet":
+        """Documents of public stories (`published` is `Story.is_public`, stored by indexing)."""
+        return self.filter(published=True)
+
+
 class StorySearchDocument(models.Model):
     """The text a story is found by, kept in step with the story by `index_stories`.
 
@@ -26,6 +32,8 @@ class StorySearchDocument(models.Model):
         default=False, help_text="Whether the story is public; searched documents start here."
     )
     vector = SearchVectorField(null=True, editable=False)
+
+    objects = StorySearchDocumentQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.title

@@ -48,7 +48,7 @@ def find_duplicates(
     found = []
     seen = set()
     for source in sources:
-        hidden = public_only and source.story.status != Story.Status.PUBLISHED
+        hidden = public_only and not source.story.is_public
         found.append(
             Duplicate(
                 by_canonical[source.canonical_url],

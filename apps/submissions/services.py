@@ -133,7 +133,7 @@ def submission_create(
     note = _limit(note, MAX_NOTE, "note")
     base = None
     if story is not None:
-        if story.status != StoryStatus.PUBLISHED:
+        if not story.is_public:
             raise SubmissionInvalid([Problem("submission", "story", "is not a published story")])
         base = audit.story_snapshot(story)
     submission = Submission.objects.create(
@@ -407,7 +407,7 @@ def story_retract(*, story: Story, moderator: Any, expected_version: int, reason
     reason = _limit(reason, MAX_MESSAGE, "reason")
     if not reason:
         raise SubmissionInvalid([Problem("story", "reason", "say why it is retracted")])
-    if story.status != StoryStatus.PUBLISHED:
+    if not story.is_public:
         raise SubmissionConflict("Only a published story can be retracted.")
     before = audit.story_snapshot(story)
     try:

@@ -52,20 +52,20 @@ class ComponentSitemap(_SiteSitemap):
     changefreq = "weekly"
 
     def items(self) -> QuerySet[Component]:
-        return Component.objects.order_by("slug")
+        return Component.objects.public().order_by("slug")
 
 
 class MitigationSitemap(_SiteSitemap):
     changefreq = "monthly"
 
     def items(self) -> QuerySet[Mitigation]:
-        return Mitigation.objects.only("slug", "updated_at").order_by("slug")
+        return Mitigation.objects.public().only("slug", "updated_at").order_by("slug")
 
     def lastmod(self, item: Mitigation) -> datetime.datetime:
         return item.updated_at
 
     def get_latest_lastmod(self) -> datetime.datetime | None:
-        return Mitigation.objects.aggregate(latest=Max("updated_at"))["latest"]
+        return Mitigation.objects.public().aggregate(latest=Max("updated_at"))["latest"]
 
 
 class OrganizationSitemap(_SiteSitemap):
@@ -74,9 +74,7 @@ class OrganizationSitemap(_SiteSitemap):
     limit = 5000
 
     def items(self) -> QuerySet[Organization]:
-        return Organization.objects.filter(
-            pk__in=Story.objects.public().values("organization")
-        ).order_by("slug")
+        return Organization.objects.public().order_by("slug")
 
     @property
     def paginator(self) -> Paginator:

@@ -231,6 +231,9 @@ def public_urls(world: dict[str, Any]) -> list[str]:
         "/api/v1/organizations/",
         "/api/v1/organizations/shared-org/",
         "/api/v1/upstream-issues/",
+        # The OpenAPI document's enums of filter values come from the public querysets too.
+        "/api/v1/schema/",
+        "/api/v1/schema/?format=json",
     ]
 
 
@@ -244,6 +247,11 @@ def test_no_public_surface_shows_a_hidden_word(client: Client, world: dict[str, 
         content = client.get(url).content.decode()
         assert world["web_story"].slug in content, url
         assert world["file_story"].slug in content, url
+    schema = client.get("/api/v1/schema/?format=json").json()
+    story_list = schema["paths"]["/api/v1/stories/"]["get"]["parameters"]
+    (organization,) = [p for p in story_list if p["name"] == "organization"]
+    enum = organization["schema"].get("items", organization["schema"])["enum"]
+    assert enum == sorted([world["web_story"].organization.slug, "shared-org"])
 
 
 def test_searching_for_hidden_words_finds_nothing(client: Client, world: dict[str, Any]) -> None:

@@ -58,7 +58,7 @@ class TrackView(PrivatePageMixin, StoryFormPage):
                 for entry in entries
             ],
             can_revise=self.can_revise,
-            public_story=story if story is not None and story.status == "published" else None,
+            public_story=story if story is not None and story.is_public else None,
             heading="Revise your submission",
         )
         return context

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Window
 from django.db.models.functions import Lower, RowNumber
 from django.http import HttpRequest, QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
@@ -18,7 +18,7 @@ from apps.catalog.models import (
     Organization,
     Story,
     StoryMitigation,
-    StoryStatus,
+    public_story_count,
 )
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
@@ -61,9 +61,7 @@ def mitigation_counts() -> dict[str, int]:
     return stored_aggregate(  # type: ignore[no-any-return]
         "mitigations",
         lambda: dict(
-            Mitigation.objects.annotate(
-                n=Count("stories", filter=Q(stories__status=StoryStatus.PUBLISHED))
-            ).values_list("slug", "n")
+            Mitigation.objects.public().annotate(n=public_story_count()).values_list("slug", "n")
         ),
     )
 
@@ -101,7 +99,7 @@ class HomeView(TemplateView):
         context.update(
             story_count=counts["total"],
             organization_count=counts["organizations"],
-            mitigation_count=Mitigation.objects.count(),
+            mitigation_count=Mitigation.objects.public().count(),
             recent_stories=Story.objects.public().for_list().order_by("-created_at", "slug")[:8],
             areas=_component_map(counts),
         )
@@ -261,7 +259,7 @@ class ComponentDetailView(MovedSlugMixin, DetailView):
     moved_kind, moved_url_name = "components", "web:component-detail"
     template_name = "web/component_detail.html"
     context_object_name = "component"
-    queryset = Component.objects.select_related("area").prefetch_related("mitigations")
+    queryset = Component.objects.public().select_related("area").prefetch_related("mitigations")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -284,7 +282,7 @@ class MitigationListView(ListView):
     context_object_name = "mitigations"
 
     def get_queryset(self) -> QuerySet[Mitigation]:
-        return Mitigation.objects.prefetch_related("components")
+        return Mitigation.objects.public().prefetch_related("components")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -298,7 +296,7 @@ class MitigationDetailView(MovedSlugMixin, DetailView):
     moved_kind, moved_url_name = "mitigations", "web:mitigation-detail"
     template_name = "web/mitigation_detail.html"
     context_object_name = "mitigation"
-    queryset = Mitigation.objects.prefetch_related("components")
+    queryset = Mitigation.objects.public().prefetch_related("components")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -323,9 +321,8 @@ class OrganizationListView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         counts = organization_counts()
-        public = Organization.objects.filter(
-            Exists(Story.objects.public().filter(organization=OuterRef("pk")))
-        ).order_by(Lower("name"), "slug")  # "eBay" among the Es, not after "Zalando"
+        # "eBay" among the Es, not after "Zalando".
+        public = Organization.objects.public().order_by(Lower("name"), "slug")
         paginator = StoryPaginator(public, self.paginate_by, count=len(counts))
         page = requested_page(paginator, self.request)
         for organization in page.object_list:
@@ -338,10 +335,7 @@ class OrganizationDetailView(MovedSlugMixin, DetailView):
     moved_kind, moved_url_name = "organizations", "web:organization-detail"
     template_name = "web/organization_detail.html"
     context_object_name = "organization"
-    # An organization is public only through a published story.
-    queryset = Organization.objects.filter(
-        Exists(Story.objects.public().filter(organization=OuterRef("pk")))
-    )
+    queryset = Organization.objects.public()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

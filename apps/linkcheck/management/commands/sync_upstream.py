@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from apps.catalog.models import Story, UpstreamIssue
+from apps.catalog.models import UpstreamIssue
 from apps.catalog.storyfiles.upstreamfacts import (
     FACTS_PATH,
     dump_upstream_facts,
@@ -65,12 +65,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No upstream issue with id {', '.join(map(str, missing))}")
             ids = list(dict.fromkeys(issue_ids))
         else:
-            ids = list(
-                UpstreamIssue.objects.filter(stories__status=Story.Status.PUBLISHED)
-                .distinct()
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
+            ids = list(UpstreamIssue.objects.public().order_by("pk").values_list("pk", flat=True))
 
         verbosity = options.get("verbosity", 1)
         show_progress = sys.stderr.isatty() and verbosity > 0

@@ -11,14 +11,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.db.models import Count, Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from apps.catalog.models import Mitigation, Organization, Story, StoryStatus
+from apps.catalog.models import Mitigation, Organization, Story, public_story_count
 from apps.web.views.browse import StoryListView
 
-PUBLISHED = Q(stories__status=StoryStatus.PUBLISHED)
 # Endpoints beyond the benchmark's core set: search variants, feeds and forms.
 EXTRA = [
     ("search-phrase", '/stories/?q="ndots:5"+-aws'),
@@ -75,13 +73,15 @@ def endpoints(*, extra: bool) -> list[tuple[str, str]]:
     story = stories.order_by("slug").values_list("slug", flat=True)[total // 2]
     last = max(1, math.ceil(total / getattr(StoryListView, "paginate_by", 20)))
     organization = (
-        Organization.objects.annotate(n=Count("stories", filter=PUBLISHED))
+        Organization.objects.public()
+        .annotate(n=public_story_count())
         .order_by("-n", "slug")
         .values_list("slug", flat=True)
         .first()
     )
     mitigation = (
-        Mitigation.objects.annotate(n=Count("stories", filter=PUBLISHED))
+        Mitigation.objects.public()
+        .annotate(n=public_story_count())
         .order_by("-n", "slug")
         .values_list("slug", flat=True)
         .first()
