@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.limits import parse_rate
+
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 FALSE_VALUES = frozenset({"0", "false", "no", "off"})
 
@@ -119,3 +121,13 @@ def env_networks(
                 f"{name}: {item!r} is not a network in CIDR form ({exc})."
             ) from None
     return networks
+
+
+def env_rate(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A rate like 120/min (count/period), checked here and read by apps.core.limits."""
+    value = env_str(name, default, environ=environ)
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 120/min.") from None
+    return value

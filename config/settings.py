@@ -19,6 +19,7 @@ from config.env import (
     env_int,
     env_list,
     env_networks,
+    env_rate,
     env_str,
     env_url,
 )
@@ -207,14 +208,6 @@ if TRUSTED_PROXY_COUNT and TRUSTED_PROXIES:
 
 
 # API ------------------------------------------------------------------------
-def _rate(name: str, default: str) -> str:
-    value = env_str(name, default)
-    number, _, period = value.partition("/")
-    if not number.isdigit() or period not in {"s", "sec", "m", "min", "h", "hour", "d", "day"}:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 120/min.")
-    return value
-
-
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not logged in" into 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -233,8 +226,8 @@ REST_FRAMEWORK = {
         "apps.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": _rate("API_THROTTLE_ANON", "120/min"),
-        "user": _rate("API_THROTTLE_USER", "600/min"),
+        "anon": env_rate("API_THROTTLE_ANON", "120/min"),
+        "user": env_rate("API_THROTTLE_USER", "600/min"),
     },
     # JSON nested at most 32 deep and with no lone surrogate; forms as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
@@ -295,10 +288,10 @@ CELERY_BEAT_SCHEDULE = {
 # Submissions and moderation ----------------------------------------------------
 # Rate limits are kept in the cache: set CACHE_URL=redis://... so every web process
 # shares one count.
-SUBMISSION_RATE_PER_IP = _rate("SUBMISSION_RATE_PER_IP", "5/hour")
-SUBMISSION_RATE_PER_USER = _rate("SUBMISSION_RATE_PER_USER", "20/hour")
+SUBMISSION_RATE_PER_IP = env_rate("SUBMISSION_RATE_PER_IP", "5/hour")
+SUBMISSION_RATE_PER_USER = env_rate("SUBMISSION_RATE_PER_USER", "20/hour")
 # Previews and duplicate checks run while someone types; this caps them per address.
-SUBMISSION_HELPER_RATE = _rate("SUBMISSION_HELPER_RATE", "120/min")
+SUBMISSION_HELPER_RATE = env_rate("SUBMISSION_HELPER_RATE", "120/min")
 # A form sent sooner than this after it was shown is flagged as likely automated.
 SUBMISSION_MIN_SECONDS = env_int("SUBMISSION_MIN_SECONDS", 5, minimum=0, maximum=3600)
 

@@ -21,8 +21,9 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import validate_markdown
-from apps.catalog.storyfiles.parsing import MAX_SUMMARY, symptom_problems
+from apps.catalog.storyfiles.parsing import symptom_problems
 from apps.catalog.storyfiles.plaintext import text_problems
+from apps.core.limits import MAX_SUMMARY, MAX_TITLE
 
 
 # A named component: sources in stories and in submission bodies share it, and "kind"
@@ -166,7 +167,7 @@ class StoryWriteSerializer(StrictFieldsMixin, serializers.Serializer[Story]):
 
     read_only_names = tuple(StoryDetailSerializer.Meta.fields)
 
-    title = serializers.CharField(max_length=300)
+    title = serializers.CharField(max_length=MAX_TITLE)
     summary = serializers.CharField(max_length=MAX_SUMMARY, validators=[validate_markdown])
     status = serializers.ChoiceField(choices=StoryStatus.choices)
     components = serializers.SlugRelatedField(

@@ -7,10 +7,16 @@ from rest_framework import serializers
 
 from apps.api.serializers import SourceKindField, StrictFieldsMixin
 from apps.catalog.models import Story, Verification
-from apps.catalog.storyfiles.parsing import MAX_ORGANIZATION, MAX_SUMMARY, MAX_TITLE
 from apps.catalog.storyfiles.payload import LIST_LIMITS
+from apps.core.limits import (
+    MAX_MESSAGE,
+    MAX_ORGANIZATION,
+    MAX_SLUG,
+    MAX_SUBMISSION_NOTE,
+    MAX_SUMMARY,
+    MAX_TITLE,
+)
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
-from apps.submissions.services import MAX_MESSAGE, MAX_NOTE
 
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
@@ -94,13 +100,13 @@ class SubmissionExtrasSerializer(serializers.Serializer[Any]):
 
     story = serializers.SlugField(
         required=False,
-        max_length=200,
+        max_length=MAX_SLUG,
         help_text="Slug of a published story: the body is then a proposed edit of that story.",
     )
     note = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=MAX_NOTE,
+        max_length=MAX_SUBMISSION_NOTE,
         help_text="A message for the moderators (not published).",
     )
     email = serializers.EmailField(

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from apps.core.limits import MAX_URL
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Query parameters that track the reader rather than select the page.
@@ -27,7 +29,7 @@ TRACKING_PARAMETERS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_",)
 
-MAX_URL_LENGTH = 1000
+MAX_URL_LENGTH = MAX_URL
 # What str.isspace() calls white space (re's \s for str patterns), and control characters.
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from apps.catalog.rendering import rendered_fields, stored_html, validate_markdown
+from apps.core.limits import MAX_LINK_NOTE, MAX_ORGANIZATION, MAX_SLUG, MAX_TITLE, MAX_URL
 
 
 def _save_rendered(obj: models.Model, source: str, html: str, kwargs: dict) -> None:
@@ -178,8 +179,8 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=200, unique=True)
+    name = models.CharField(max_length=MAX_ORGANIZATION, unique=True)
+    slug = models.SlugField(max_length=MAX_SLUG, unique=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -336,8 +337,8 @@ class Story(models.Model):
 
     Verification = Verification
 
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(max_length=MAX_TITLE)
+    slug = models.SlugField(max_length=MAX_SLUG, unique=True)
     # None when the teller is not an organization (a person filing an upstream issue).
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="stories", null=True, blank=True
@@ -462,10 +463,10 @@ class Source(models.Model):
     Kind = SourceKind
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="sources")
-    url = models.URLField(max_length=1000)
-    canonical_url = models.URLField(max_length=1000, unique=True)
+    url = models.URLField(max_length=MAX_URL)
+    canonical_url = models.URLField(max_length=MAX_URL, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    title = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=MAX_TITLE, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     # Link health, written by the link checker.
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -499,7 +500,7 @@ class StoryUpstreamIssue(models.Model):
     upstream_issue = models.ForeignKey(
         UpstreamIssue, on_delete=models.CASCADE, related_name="story_links"
     )
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(max_length=MAX_LINK_NOTE, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = StoryUpstreamIssueQuerySet.as_manager()
@@ -524,7 +525,7 @@ class StoryMitigationQuerySet(models.QuerySet["StoryMitigation"]):
 class StoryMitigation(models.Model):
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="mitigation_links")
     mitigation = models.ForeignKey(Mitigation, on_delete=models.CASCADE, related_name="story_links")
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(max_length=MAX_LINK_NOTE, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = StoryMitigationQuerySet.as_manager()

@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from apps.core.limits import MAX_MARKDOWN
+
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
@@ -38,7 +40,7 @@ LINK_REL = "nofollow noopener"
 
 # The caps that keep rendering fast (see tests/catalog/test_rendering_bounds.py). Real
 # summaries stay far below them: the longest curated one has about 1,000 characters.
-MAX_INPUT_LENGTH = 20_000
+MAX_INPUT_LENGTH = MAX_MARKDOWN
 MAX_LINES = 500
 MAX_MARKUP = 2_000
 MARKUP_CHARACTERS = "[]!*_~`|<>&\\#"

@@ -20,19 +20,26 @@ from apps.catalog.models import (
     SourceKind,
     Verification,
 )
-from apps.catalog.storyfiles.parsing import MAX_SUMMARY, MAX_SYMPTOM, MAX_SYMPTOMS
+from apps.core.limits import (
+    MAX_EMAIL,
+    MAX_LINK_NOTE,
+    MAX_MESSAGE,
+    MAX_ORGANIZATION,
+    MAX_SOURCES,
+    MAX_SUBMISSION_NOTE,
+    MAX_SUMMARY,
+    MAX_SYMPTOM,
+    MAX_SYMPTOMS,
+    MAX_TITLE,
+    MAX_UPSTREAM,
+    MAX_URL,
+)
 from apps.submissions import abuse
 from apps.submissions.models import SubmissionKind, SubmissionStatus
 
-MAX_TITLE = 300
-MAX_ORGANIZATION = 200
-MAX_NOTE = 2000
-MAX_EMAIL = 254
-MAX_URL = 1000
-MAX_SOURCES = 10
-MAX_UPSTREAM_TEXT = 20 * (MAX_URL + 510)
+# A textarea holds a list: one item a line, with room for the line breaks (and a note).
+MAX_UPSTREAM_TEXT = MAX_UPSTREAM * (MAX_URL + MAX_LINK_NOTE + 10)
 MAX_SYMPTOMS_TEXT = MAX_SYMPTOMS * (MAX_SYMPTOM + 2)
-MAX_MESSAGE = 5000
 SOURCES_SHOWN = 3
 
 # "URL", "URL — note", "URL - note" or "URL note": the note is whatever follows the URL.
@@ -69,7 +76,7 @@ class HoneypotMixin(forms.Form):
 class ContactMixin(forms.Form):
     note = forms.CharField(
         required=False,
-        max_length=MAX_NOTE,
+        max_length=MAX_SUBMISSION_NOTE,
         label="Note to the moderators (optional)",
         help_text="Anything that helps the review; it is not published.",
         widget=forms.Textarea(attrs={"rows": 3}),

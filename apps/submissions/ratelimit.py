@@ -14,8 +14,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from apps.core.clientip import client_ip
-
-PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+from apps.core.limits import parse_rate
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,7 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> "Rate":
-        number, _, period = text.partition("/")
-        return cls(int(number), PERIODS[period])
+        return cls(*parse_rate(text))
 
 
 class RateLimited(Exception):

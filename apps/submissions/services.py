@@ -24,6 +24,7 @@ from apps.catalog.services import (
 )
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_from_payload, record_to_payload
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
 from apps.submissions import audit
 from apps.submissions.models import (
     AuditAction,
@@ -35,8 +36,6 @@ from apps.submissions.models import (
 )
 
 PAYLOAD_SLUG = "submission"
-MAX_NOTE = 2000
-MAX_MESSAGE = 5000
 
 
 class SubmissionInvalid(Exception):
@@ -130,7 +129,7 @@ def submission_create(
     if story is None and kind not in (None, SubmissionKind.NEW):
         raise SubmissionInvalid([Problem("submission", "story", "name the story this changes")])
     record = check_payload(payload)
-    note = _limit(note, MAX_NOTE, "note")
+    note = _limit(note, MAX_SUBMISSION_NOTE, "note")
     base = None
     if story is not None:
         if not story.is_public:
@@ -211,7 +210,7 @@ def submission_revise(
 ) -> Submission:
     """The submitter's new version after a moderator asked for changes; back to the queue."""
     record = check_payload(payload)
-    note = _limit(note, MAX_NOTE, "note")
+    note = _limit(note, MAX_SUBMISSION_NOTE, "note")
     before = submission.payload
     _transition(
         submission,

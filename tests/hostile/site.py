@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from apps.catalog.models import ImpactKind, Story
 from apps.catalog.rendering import markup_problems
+from apps.core.limits import MAX_LINK_NOTE, MAX_ORGANIZATION, MAX_SUBMISSION_NOTE, MAX_TITLE
 from apps.submissions.models import Submission
 from apps.submissions.services import submission_approve
 from tests.factories import (
@@ -33,7 +34,6 @@ from tests.submissions.webforms import form_data
 
 CHANNELS = ("web", "api")
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
-MAX_TITLE, MAX_ORGANIZATION, MAX_NOTE, MAX_LINK_NOTE = 300, 200, 2000, 500
 SUMMARY_PAYLOADS = 6
 SOURCES_PER_STORY = 3
 MITIGATIONS = [f"hostile-mitigation-{n}" for n in range(3)]
@@ -146,7 +146,7 @@ def hostile_stories(texts: Sequence[str] | None = None) -> list[StoryText]:
         "source": pack(texts, MAX_TITLE),
         "upstream": pack(texts, MAX_LINK_NOTE),
         "mitigation": pack(texts, MAX_LINK_NOTE),
-        "note": pack(texts, MAX_NOTE),
+        "note": pack(texts, MAX_SUBMISSION_NOTE),
         # One line each: line breaks and tabs are refused there, so they become spaces.
         "symptom": pack(texts, MAX_TITLE),
     }

@@ -17,7 +17,7 @@ import yaml
 
 from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
 from apps.catalog.models import SourceKind, Verification
-from apps.catalog.rendering import MAX_INPUT_LENGTH, markup_problems
+from apps.catalog.rendering import markup_problems
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import (
     MitigationLinkRecord,
@@ -29,6 +29,14 @@ from apps.catalog.storyfiles.records import (
     UpstreamRecord,
 )
 from apps.catalog.storyfiles.taxonomy import SLUG_RE, Taxonomy, load_taxonomy
+from apps.core.limits import (
+    MAX_LINK_NOTE,
+    MAX_ORGANIZATION,
+    MAX_SLUG,
+    MAX_SYMPTOM,
+    MAX_SYMPTOMS,
+    MAX_TITLE,
+)
 
 SOURCE_KINDS = tuple(SourceKind.values)
 VERIFICATION_LEVELS = tuple(Verification.values)
@@ -40,14 +48,6 @@ STORY_FIELDS = {
     "upstream", "mitigations", "verified", "symptoms",
 }  # fmt: skip
 MITIGATION_FIELDS = {"title", "components", "links"}
-MAX_TITLE = 300
-MAX_ORGANIZATION = 200
-MAX_NOTE = 500
-MAX_SLUG = 200
-MAX_SUMMARY = MAX_INPUT_LENGTH
-MAX_SOURCES = 10
-MAX_SYMPTOM = 300
-MAX_SYMPTOMS = 20
 EARLIEST_YEAR = 2014  # Kubernetes was first released in 2014.
 
 
@@ -217,8 +217,8 @@ class Checker:
             self.problem(f"{where}.note", "expected text")
             note = ""
         note = " ".join(note.split())
-        if len(note) > MAX_NOTE:
-            self.problem(f"{where}.note", f"is longer than {MAX_NOTE} characters")
+        if len(note) > MAX_LINK_NOTE:
+            self.problem(f"{where}.note", f"is longer than {MAX_LINK_NOTE} characters")
         return value.strip(), note
 
 

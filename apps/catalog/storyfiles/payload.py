@@ -3,11 +3,17 @@
 import datetime
 from typing import Any
 
-from apps.catalog.storyfiles.parsing import MAX_SYMPTOMS, Checker, TermOrders, story_from_meta
+from apps.catalog.storyfiles.parsing import Checker, TermOrders, story_from_meta
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.core.limits import MAX_MITIGATIONS, MAX_SOURCES, MAX_SYMPTOMS, MAX_UPSTREAM
 
-LIST_LIMITS = {"sources": 10, "upstream": 20, "mitigations": 20, "symptoms": MAX_SYMPTOMS}
+LIST_LIMITS = {
+    "sources": MAX_SOURCES,
+    "upstream": MAX_UPSTREAM,
+    "mitigations": MAX_MITIGATIONS,
+    "symptoms": MAX_SYMPTOMS,
+}
 
 # Keys a submitter may send; `verified` is the moderator's call, made on approval.
 PAYLOAD_FIELDS = (

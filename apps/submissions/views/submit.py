@@ -14,11 +14,10 @@ from apps.catalog.models import Story
 from apps.catalog.rendering import render_preview
 from apps.catalog.slugs import is_slug
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_to_payload
+from apps.core.limits import MAX_SOURCES, MAX_URL
 from apps.submissions import audit, ratelimit
 from apps.submissions.duplicates import Duplicate
 from apps.submissions.forms import (
-    MAX_SOURCES,
-    MAX_URL,
     AddSourceForm,
     StoryForm,
     apply_problems,
