@@ -14,6 +14,7 @@ groups are ranked by how many they cover, then by rank ("partial" results).
 import json
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DatabaseError, connection, transaction
@@ -23,6 +24,7 @@ from django.db.models import (
     Exists,
     Expression,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -84,13 +86,9 @@ class SearchResults:
         """True when more stories match than were ranked."""
         return self.total > len(self.story_ids)
 
-    def ordering(self) -> Case:
+    def ordering(self) -> "WindowPosition":
         """An ORDER BY expression that keeps the ranking of `story_ids` (others last)."""
-        return Case(
-            *[When(pk=pk, then=Value(position)) for position, pk in enumerate(self.story_ids)],
-            default=Value(len(self.story_ids)),
-            output_field=IntegerField(),
-        )
+        return WindowPosition(self.story_ids)
 
     def ranked(self) -> QuerySet[Story]:
         """Every match: the ranked window best first, then the others newest first."""
@@ -105,6 +103,28 @@ class SearchResults:
         if self.matches is None:
             return Story.objects.none()
         return self.matches.exclude(pk__in=self.story_ids).order_by("-published_on", "slug")
+
+
+class WindowPosition(Func):
+    """A story's place in a list of ids, as one parameter whatever the list's length (a
+    CASE of one branch per id cost more to build than the rest of a search); ids not in
+    the list sort after it. PostgreSQL: array_position() over an array; SQLite: where
+    ",<id>," occurs in ",id,id,...," (positions grow with the list's order)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, ids: list[int]) -> None:
+        super().__init__(F("pk"))
+        self.ids = list(ids)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            sql = f"COALESCE(array_position(%s::bigint[], {column}), %s)"
+            return sql, (self.ids, *params, len(self.ids) + 1)
+        listed = "," + ",".join(str(pk) for pk in self.ids) + ","
+        sql = f"COALESCE(NULLIF(instr(%s, ',' || {column} || ','), 0), %s)"
+        return sql, (listed, *params, len(listed) + 1)
 
 
 def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> SearchResults:
