@@ -125,6 +125,12 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     else:
         _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
+    # Set when a connection opens rather than by a statement in every search: pg_trgm's
+    # threshold for the `%` operator, which typo correction uses (apps/search/typos.py
+    # SIMILARITY, asserted equal in tests/search/test_typos.py).
+    _pg_options = _database.setdefault("OPTIONS", {})
+    _trgm = "-c pg_trgm.similarity_threshold=0.25"
+    _pg_options["options"] = f"{_pg_options.get('options', '')} {_trgm}".strip()
 else:
     _database.setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES = {"default": _database}

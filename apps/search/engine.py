@@ -12,6 +12,7 @@ groups are ranked by how many they cover, then by rank ("partial" results).
 """
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -139,7 +140,7 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
     if parsed.is_empty:
         return results
     try:
-        with transaction.atomic():
+        with _isolated():
             parsed, results.corrections = corrected(parsed)
             results.query = parsed
             if connection.vendor == "postgresql":
@@ -150,6 +151,13 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
         results.problem = "That search could not be run. Try plain words."
         results.story_ids, results.total, results.matches = [], 0, None
     return results
+
+
+def _isolated() -> AbstractContextManager:
+    """A savepoint inside a transaction, so that a failed search statement leaves it
+    usable; nothing in autocommit (the site's mode), where a failed statement affects no
+    other and BEGIN and COMMIT would be two more round trips per search."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 def _tsquery(text: str) -> SearchQuery:
@@ -325,7 +333,7 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
     if query.is_empty or not story_ids:
         return {}
     try:
-        with transaction.atomic():
+        with _isolated():
             if connection.vendor == "postgresql":
                 rows = _postgres_highlights(query, story_ids)
             else:

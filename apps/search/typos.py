@@ -105,8 +105,9 @@ def _postgres(words: list[str]) -> dict[str, str]:
         f"LIMIT {_CANDIDATES}) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
         "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w)"
     )
+    # `%` uses pg_trgm.similarity_threshold, set to SIMILARITY when the connection opens
+    # (config/settings.py), so no statement per search sets it.
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY])
         cursor.execute(sql, [SIMILARITY, SEARCH_CONFIG, words])
         found = {word: best_candidate(word, list(options)) for word, options in cursor.fetchall()}
         return {word: best for word, best in found.items() if best}
