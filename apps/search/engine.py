@@ -179,14 +179,32 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
     docs = StorySearchDocument.objects.public().filter(
         Exists(stories.filter(pk=OuterRef("story_id")))
     )
+    # "search_storysearchdocument" below is each tier's CTE of matches, under the table's
+    # name, so that the compiled condition on `stories` applies to it as written.
+    allowed = StorySearchDocument.objects.filter(Exists(stories.filter(pk=OuterRef("story_id"))))
+    allowed_sql, allowed_params = _where(allowed)
+    ctes: list[str] = []
+    params: list = []
 
-    def tier(query: SearchQuery) -> tuple[str, tuple]:
-        # One more than the window: finding it tells that more stories match.
-        return docs.filter(vector=query).values("story_id")[: RANKED + 1].query.sql_with_params()
+    def tier(name: str, query: SearchQuery, gate: str = "") -> None:
+        # Every match through the GIN index, read lazily: the tier stops after one more
+        # than the window (finding it tells that more stories match). With the LIMIT in
+        # the same query the planner walks the primary key instead, reading vectors until
+        # enough match: most of the table when few do.
+        found_sql, found_params = (
+            StorySearchDocument.objects.filter(published=True, vector=query)
+            .values("story_id")
+            .query.sql_with_params()
+        )
+        ctes.append(f"{name}_found AS MATERIALIZED ({found_sql})")
+        ctes.append(
+            f'{name} AS MATERIALIZED (SELECT "search_storysearchdocument"."story_id" '  # noqa: S608 - compiled, parameters apart
+            f'FROM {name}_found "search_storysearchdocument" WHERE {allowed_sql}'
+            f"{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})"
+        )
+        params.extend([*found_params, *allowed_params])
 
-    full_sql, full_params = tier(matches_all)
-    ctes = [f"full_match AS MATERIALIZED ({full_sql})"]
-    params: list = list(full_params)
+    tier("full_match", matches_all)
     tiers = ["SELECT story_id FROM full_match"]
     any_count = "0"
     if len(groups) > 1:
@@ -200,13 +218,9 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
                     for i in range(len(groups))
                 ],
             )
-            near_sql, near_params = tier(without_excluded(near))
-            ctes.append(f"near_match AS MATERIALIZED (SELECT * FROM ({near_sql}) n WHERE {gate})")  # noqa: S608 - compiled, parameters apart
-            params += near_params
+            tier("near_match", without_excluded(near), gate)
             tiers.append("SELECT story_id FROM near_match")
-        any_sql, any_params = tier(matches_any)
-        ctes.append(f"any_match AS MATERIALIZED (SELECT * FROM ({any_sql}) a WHERE {gate})")  # noqa: S608
-        params += any_params
+        tier("any_match", matches_any, gate)
         tiers.append("SELECT story_id FROM any_match")
         any_count = "(SELECT COUNT(*) FROM any_match)"
     ctes.append(f"candidates AS ({' UNION '.join(tiers)})")
@@ -246,6 +260,13 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
         results.total = found
     else:
         results.total, results.estimated = max(estimate, found), True
+
+
+def _where(queryset: QuerySet) -> tuple[str, tuple]:
+    """The WHERE clause of `queryset`, compiled, without the rest of its query."""
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.compile(queryset.query.where)
+    return sql, tuple(params)
 
 
 def _estimate(queryset: QuerySet, cursor: CursorWrapper) -> int:
