@@ -118,14 +118,22 @@ class WindowPosition(Func):
         super().__init__(F("pk"))
         self.ids = list(ids)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
         column, params = compiler.compile(self.source_expressions[0])
+        listed = ",".join(str(pk) for pk in self.ids)
         if connection.vendor == "postgresql":
             sql = f"COALESCE(array_position(%s::bigint[], {column}), %s)"
-            return sql, (self.ids, *params, len(self.ids) + 1)
-        listed = "," + ",".join(str(pk) for pk in self.ids) + ","
+            return sql, (f"{{{listed}}}", *params, len(self.ids) + 1)
         sql = f"COALESCE(NULLIF(instr(%s, ',' || {column} || ','), 0), %s)"
-        return sql, (listed, *params, len(listed) + 1)
+        return sql, (f",{listed},", *params, len(listed) + 3)
 
 
 def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> SearchResults:

@@ -64,6 +64,16 @@ def test_the_window_is_ranked_and_the_rest_follows_reachable_by_paging(
         assert "(estimated)" in body
 
 
+def test_the_ranked_queryset_keeps_the_window_order_then_newest_first(many: list[Story]) -> None:
+    results = search_stories("quokka", Story.objects.public())
+    ranked = list(results.ranked())
+    assert [story.pk for story in ranked[:3]] == results.story_ids
+    rest = [story for story in many if story.pk not in results.story_ids]
+    rest.sort(key=lambda story: story.slug)
+    rest.sort(key=lambda story: story.published_on, reverse=True)
+    assert [story.pk for story in ranked[3:]] == [story.pk for story in rest]
+
+
 def test_every_search_page_costs_the_same(client: Client, many: list[Story]) -> None:
     counts = set()
     for page in (1, 2):
