@@ -45,6 +45,7 @@ from apps.api.serializers import (
     UpstreamIssueSerializer,
 )
 from apps.api.submission_serializers import StoryRetractSerializer
+from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.filters import (
     ComponentFilterSet,
     MitigationFilterSet,
@@ -59,11 +60,9 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.services import StoryVersionConflict
 from apps.catalog.slugs import SLUG_PATTERN
 from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
 from apps.submissions.services import (
-    SubmissionConflict,
     SubmissionInvalid,
     story_edit,
     story_retract,
@@ -184,11 +183,11 @@ class StoryViewSet(
             )
         except SubmissionInvalid as exc:
             raise ValidationError(exc.by_field()) from None
-        except SubmissionConflict as exc:
-            # Changed since the ETag was checked: the client's copy is stale (412).
-            if not Story.objects.filter(pk=story.pk, version=expected).exists():
-                raise PreconditionFailed() from None
-            raise Conflict(exc.message) from None
+        except StoryVersionConflict:
+            # Changed since the ETag was checked: the client's copy is stale.
+            raise PreconditionFailed() from None
+        except StoryNotPublic:
+            raise Conflict("Only a published story can be retracted.") from None
         return self._current(story)
 
     def _current(self, story: Story) -> Response:

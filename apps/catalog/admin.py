@@ -16,6 +16,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.catalog.services import story_claim
 from apps.catalog.slugs import is_slug
 from apps.search.indexing import index_stories
 
@@ -80,7 +81,8 @@ class StoryAdminForm(RoutableSlugMixin, forms.ModelForm):  # type: ignore[type-a
         cleaned = super().clean() or {}
         expected = cleaned.get("expected_version")
         if self.instance.pk and expected is not None:
-            # Locked until the admin's transaction ends, so two saves cannot both pass.
+            # Locked until the admin's transaction ends, so the save's version check
+            # (story_claim) cannot fail after this one passed.
             current = (
                 Story.objects.select_for_update()
                 .filter(pk=self.instance.pk)
@@ -121,11 +123,12 @@ class StoryAdmin(admin.ModelAdmin):
         from apps.submissions.audit import story_snapshot
 
         # Read from the database: `obj` already carries the form's changes.
-        request._story_before = story_snapshot(obj) if change else None
+        form.story_before = story_snapshot(obj) if change else None
+        # Edited here, the story differs from any file: imports keep it until exported.
+        obj.origin = Story.Origin.WEB
         if change:
-            obj.version += 1
-        else:
-            obj.origin = Story.Origin.WEB
+            expected = form.cleaned_data.get("expected_version") or obj.version
+            story_claim(story=obj, expected_version=expected)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
@@ -139,7 +142,7 @@ class StoryAdmin(admin.ModelAdmin):
             actor=request.user,
             story=form.instance,
             message="Changed in the admin." if change else "Added in the admin.",
-            before=getattr(request, "_story_before", None),
+            before=getattr(form, "story_before", None),
             after=audit.story_snapshot(form.instance),
         )
 

@@ -3,8 +3,10 @@
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.rendering import rendered_fields, stored_html, validate_markdown
 from apps.core.limits import MAX_LINK_NOTE, MAX_ORGANIZATION, MAX_SLUG, MAX_TITLE, MAX_URL
 
@@ -448,10 +450,18 @@ class Story(models.Model):
     def year(self) -> int:
         return self.published_on.year
 
-    def retract(self) -> None:
-        self.status = self.Status.RETRACTED
-        self.version += 1
-        self.save(update_fields=["status", "version", "updated_at"])
+    def retract(self, *, expected_version: int) -> None:
+        """Take the story off the site if it is still at `expected_version`.
+
+        The check and the new version are one UPDATE, so of two concurrent writers exactly
+        one succeeds; the other gets StoryVersionConflict.
+        """
+        claimed = Story.objects.filter(pk=self.pk, version=expected_version).update(
+            status=self.Status.RETRACTED, version=models.F("version") + 1, updated_at=timezone.now()
+        )
+        if not claimed:
+            raise StoryVersionConflict(self.slug)
+        self.refresh_from_db(fields=["status", "version", "updated_at"])
 
 
 class SourceQuerySet(models.QuerySet["Source"]):

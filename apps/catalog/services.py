@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from apps.catalog.exceptions import SourceTaken, StoryNotPublic, StoryVersionConflict
 from apps.catalog.links import canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
     Component,
@@ -173,8 +174,21 @@ def _enqueue_first_checks(story_ids: list[int]) -> None:
             enqueue(sync_upstream_issue, pk)
 
 
-class StoryVersionConflict(Exception):
-    """Someone else changed the story since the caller read it."""
+def story_claim(
+    *, story: Story, expected_version: int, fields: dict[str, Any] | None = None
+) -> None:
+    """Raise the story's version if it is still `expected_version`, writing `fields` in
+    the same UPDATE; raise StoryVersionConflict if not.
+
+    One statement, so of two concurrent writers exactly one succeeds. Every change of a
+    story goes through here; `story` gets the new version.
+    """
+    claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
+        version=models.F("version") + 1, updated_at=timezone.now(), **(fields or {})
+    )
+    if not claimed:
+        raise StoryVersionConflict(story.slug)
+    story.version = expected_version + 1
 
 
 @transaction.atomic
@@ -193,8 +207,10 @@ def story_update(
     """Change a story if it is still at `expected_version`; raise StoryVersionConflict if not.
 
     The version check and the increment are one UPDATE, so of two concurrent editors
-    exactly one succeeds.
+    exactly one succeeds. A change to what a story file holds makes it a web story: the
+    database then differs from its file, and imports keep it until it is exported.
     """
+    linked = {"components": components, "platforms": platforms, "impacts": impacts}
     fields: dict[str, Any] = {
         name: value
         for name, value in (
@@ -207,11 +223,9 @@ def story_update(
     }
     if summary is not None:
         fields["summary_html"], fields["excerpt"] = rendered_fields(summary)
-    claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
-        version=models.F("version") + 1, updated_at=timezone.now(), **fields
-    )
-    if not claimed:
-        raise StoryVersionConflict(story.slug)
+    if {*fields, *(n for n, v in linked.items() if v is not None)} - {"status"}:
+        fields["origin"] = StoryOrigin.WEB
+    story_claim(story=story, expected_version=expected_version, fields=fields)
     if components is not None:
         story.components.set(components)
     if platforms is not None:
@@ -262,15 +276,6 @@ class DatabaseTerms:
         }
 
 
-class SourceTaken(Exception):
-    """A source URL already belongs to another story."""
-
-    def __init__(self, url: str, story: Story) -> None:
-        super().__init__(f"{url} is already a source of the story {story.slug!r}")
-        self.url = url
-        self.story = story
-
-
 def unique_story_slug(record: StoryRecord) -> str:
     """`<year>-<organization>-<title>` in story-file form, made unique with a number.
 
@@ -317,11 +322,7 @@ def story_write(
     if story is not None:
         if expected_version is None:
             raise ValueError("replacing a story needs expected_version")
-        claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
-            version=models.F("version") + 1, updated_at=timezone.now()
-        )
-        if not claimed:
-            raise StoryVersionConflict(story.slug)
+        story_claim(story=story, expected_version=expected_version)
         story.refresh_from_db()
         # The database now differs from any story file: imports keep it until it is exported.
         story.origin = StoryOrigin.WEB
@@ -332,3 +333,17 @@ def story_write(
     index_stories([written.pk])
     _enqueue_first_checks([written.pk])
     return written
+
+
+@transaction.atomic
+def story_retract(*, story: Story, expected_version: int) -> Story:
+    """Take a published story off the site; it stays in the database.
+
+    Raises StoryNotPublic when it is not published, StoryVersionConflict when it is no
+    longer at `expected_version`.
+    """
+    if not story.is_public:
+        raise StoryNotPublic(story.slug)
+    story.retract(expected_version=expected_version)
+    index_stories([story.pk])
+    return story

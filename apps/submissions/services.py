@@ -12,16 +12,16 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from apps.catalog.exceptions import SourceTaken, StoryVersionConflict
 from apps.catalog.links import canonicalize_url
-from apps.catalog.models import Component, ImpactKind, Platform, Story, StoryStatus
+from apps.catalog.models import Component, ImpactKind, Platform, Story
 from apps.catalog.services import (
     DatabaseTerms,
-    SourceTaken,
-    StoryVersionConflict,
     story_update,
     story_write,
     unique_story_slug,
 )
+from apps.catalog.services import story_retract as catalog_story_retract
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_from_payload, record_to_payload
 from apps.catalog.storyfiles.records import Problem, StoryRecord
 from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
@@ -402,21 +402,16 @@ def submission_request_changes(
 
 @transaction.atomic
 def story_retract(*, story: Story, moderator: Any, expected_version: int, reason: str) -> Story:
-    """Take a published story off the site (it stays in the database and the log)."""
+    """Take a published story off the site (it stays in the database and the log).
+
+    Raises SubmissionInvalid without a reason, and the catalogue's StoryNotPublic or
+    StoryVersionConflict when the story is not published or no longer at `expected_version`.
+    """
     reason = _limit(reason, MAX_MESSAGE, "reason")
     if not reason:
         raise SubmissionInvalid([Problem("story", "reason", "say why it is retracted")])
-    if not story.is_public:
-        raise SubmissionConflict("Only a published story can be retracted.")
     before = audit.story_snapshot(story)
-    try:
-        story = story_update(
-            story=story, expected_version=expected_version, status=StoryStatus.RETRACTED
-        )
-    except StoryVersionConflict:
-        raise SubmissionConflict(
-            "The story changed since you opened it; reload it before retracting."
-        ) from None
+    story = catalog_story_retract(story=story, expected_version=expected_version)
     audit.record(
         action=AuditAction.RETRACTED,
         actor=moderator,

@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Story, UpstreamIssue
 from tests.factories import (
     ComponentFactory,
@@ -99,7 +100,17 @@ def test_public_is_published_only() -> None:
 
 def test_retract_bumps_version() -> None:
     story = StoryFactory()
-    story.retract()
+    story.retract(expected_version=story.version)
+    story.refresh_from_db()
+    assert (story.status, story.version) == (Story.Status.RETRACTED, 2)
+
+
+def test_retract_refuses_a_stale_version_and_changes_nothing() -> None:
+    story = StoryFactory()
+    stale = Story.objects.get(pk=story.pk)
+    story.retract(expected_version=1)
+    with pytest.raises(StoryVersionConflict):
+        stale.retract(expected_version=1)
     story.refresh_from_db()
     assert (story.status, story.version) == (Story.Status.RETRACTED, 2)
 

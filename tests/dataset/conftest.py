@@ -46,5 +46,5 @@ def catalogue(db: None, tmp_path: Path, settings: Any) -> dict[str, Story]:
     StoryUpstreamIssue.objects.create(story=draft, upstream_issue=issue)
     retracted = Story.objects.public().order_by("slug").first()
     assert retracted is not None
-    retracted.retract()
+    retracted.retract(expected_version=retracted.version)
     return {"draft": draft, "retracted": retracted}

@@ -17,8 +17,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Organization, Source, Story, StoryStatus
-from apps.catalog.services import StoryVersionConflict
 from apps.submissions import audit
 from apps.submissions.models import AuditAction, AuditEntry, Submission, SubmissionStatus
 from apps.submissions.services import (

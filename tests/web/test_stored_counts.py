@@ -41,7 +41,7 @@ def test_counts_follow_approval_edit_retraction_and_bulk_writes(client: Client) 
     assert client.get("/components/etcd/").context["paginator"].count == 1
 
     # Retraction.
-    story.retract()
+    story.retract(expected_version=story.version)
     assert _home_count(client) == 1
     assert _facet(client, "/stories/", "component") == {"dns": 1}
     assert client.get("/components/etcd/").context["paginator"].count == 0
@@ -72,6 +72,6 @@ def test_counts_follow_approval_edit_retraction_and_bulk_writes(client: Client) 
 def test_api_total_follows_writes(client: Client) -> None:
     story = StoryFactory()
     assert client.get("/api/v1/stories/").json()["count"] == 1
-    story.retract()
+    story.retract(expected_version=story.version)
     body = client.get("/api/v1/stories/").json()
     assert (body["count"], body["results"]) == (0, [])

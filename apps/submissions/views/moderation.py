@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import ListView, TemplateView
 
+from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story
 from apps.search.facets import with_params
 from apps.submissions import audit
@@ -234,6 +235,12 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
             )
 
 
+RETRACT_CONFLICTS = {
+    StoryVersionConflict: "The story changed since you opened it; reload it before retracting.",
+    StoryNotPublic: "Only a published story can be retracted.",
+}
+
+
 class RetractView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
     """Take a published story off the site, saying why."""
 
@@ -268,8 +275,8 @@ class RetractView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
                 expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
             )
-        except SubmissionConflict as exc:
-            form.add_error(None, exc.message)
+        except (StoryVersionConflict, StoryNotPublic) as exc:
+            form.add_error(None, RETRACT_CONFLICTS[type(exc)])
             return self.render_to_response(
                 self.get_context_data(story=story, form=form), status=409
             )
