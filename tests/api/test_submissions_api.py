@@ -451,11 +451,11 @@ def test_retract_racing_another_edit_is_a_412(
     clients: dict[str, APIClient], published_story: Story, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from apps.api import views
-    from apps.submissions.services import SubmissionConflict
+    from apps.catalog.exceptions import StoryVersionConflict
 
     def edited_meanwhile(*, story: Story, **kwargs: Any) -> Story:
         Story.objects.filter(pk=story.pk).update(version=story.version + 1)
-        raise SubmissionConflict("The story changed since you opened it.")
+        raise StoryVersionConflict(story.slug)
 
     monkeypatch.setattr(views, "story_retract", edited_meanwhile)
     moderator = clients["moderator"]

@@ -486,7 +486,8 @@ def test_edit_against_a_changed_story_conflicts_and_changes_nothing(
     reported = info.value.submission
     assert reported is None or (reported.status, reported.version) == ("pending", 1)
     story = Story.objects.get(pk=published_story.pk)
-    assert (story.title, story.version, story.origin) == ("Edited title", 2, StoryOrigin.FILE)
+    # The direct edit made it a web story; the refused approval changed nothing.
+    assert (story.title, story.version, story.origin) == ("Edited title", 2, StoryOrigin.WEB)
     after = fresh(submission)
     assert (after.status, after.version, after.decided_by) == ("pending", 1, None)
     assert AuditEntry.objects.count() == logged
