@@ -1,15 +1,17 @@
 """Counts over the whole public catalogue, kept in the database and refreshed outside the
 request that reads them.
 
-Triggers (migrations 0006 and 0008) append a CatalogueChange row on every insert, update or
+Triggers (migrations 0008 and 0010) append a CatalogueChange row on every insert, update or
 delete that can change a public count, so bulk imports, queryset updates and raw SQL are
 all seen; writers only insert, so they never wait for each other. A refresh deletes the
 change rows it can see, raises CatalogueVersion and recomputes every registered aggregate
 at the new version, in one transaction: a write it did not see leaves its row behind, and
-the next refresh covers it. A reader takes one query: the stored row, the version and
-whether changes are pending. Pending changes ask for a refresh: with a Celery broker the
-worker runs it and readers are served the stored rows meanwhile; without one (tests,
-development) the reader runs it before answering, as the only process there is.
+the next refresh covers it. The counts behind the aggregates move by the stories the log
+names (apps/catalog/counts.py), so a refresh costs what changed, not the catalogue's size.
+A reader takes one query: the stored row, the version and whether changes are pending.
+Pending changes ask for a refresh: with a Celery broker the worker runs it and readers are
+served the stored rows meanwhile; without one (tests, development) the reader runs it before
+answering, as the only process there is.
 """
 
 import contextvars
@@ -24,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, JSONField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTransform
 
+from apps.catalog.counts import update_counts
 from apps.catalog.models import CatalogueAggregate, CatalogueChange, CatalogueVersion
 
 logger = logging.getLogger(__name__)
@@ -120,8 +123,9 @@ def refresh_aggregates() -> int:
             # Only committed rows are seen and deleted; a write still in flight keeps its
             # row for the next refresh (what it commits while this one computes may be
             # counted now and again then, never missed).
-            cursor.execute("DELETE FROM catalog_cataloguechange")
-            changes = cursor.rowcount
+            cursor.execute("DELETE FROM catalog_cataloguechange RETURNING story_id, recount")
+            logged = cursor.fetchall()
+            changes = len(logged)
         cache.delete(QUEUED_KEY)
         current = CatalogueVersion.objects.filter(pk=VERSION_ROW).values_list("value", flat=True)
         if not changes and current:
@@ -131,6 +135,10 @@ def refresh_aggregates() -> int:
         version = CatalogueVersion.objects.get(pk=VERSION_ROW).value
         # Rows of older versions can never be read again.
         CatalogueAggregate.objects.filter(version__lt=version).delete()
+        update_counts(
+            story_ids={story for story, _ in logged if story is not None},
+            recount=any(recount for _, recount in logged),
+        )
         with _refreshing_at(version):
             for reader in _REGISTERED.values():
                 reader()

@@ -576,9 +576,36 @@ class CatalogueChange(models.Model):
     """A log of writes that can change a public count (stories, their links, sources,
     taxonomy), appended to by database triggers whatever path made the write. Writers only
     insert, so they never wait for each other; a refresh of the stored aggregates deletes
-    the entries it has accounted for."""
+    the entries it has accounted for. `story_id` names the story whose counted keys may have
+    changed (None: only names or positions of the taxonomy, which the aggregates show);
+    `recount` asks for every story to be counted again (apps/catalog/counts.py)."""
 
     id = models.BigAutoField(primary_key=True)
+    story_id = models.BigIntegerField(null=True)
+    recount = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"catalogue change {self.pk}"
+
+
+class CatalogueCount(models.Model):
+    """The number of public stories with one counted key (a component, a year, an
+    organization...; see apps/catalog/counts.py), kept up to date by each refresh."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    stories = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.stories}"
+
+
+class CountedStory(models.Model):
+    """The keys a public story was counted under at the last refresh, so the next one
+    subtracts exactly what was added. Not a foreign key: a deleted story's row stays until
+    a refresh has subtracted it."""
+
+    story_id = models.BigIntegerField(primary_key=True)
+    keys = models.TextField()
+
+    def __str__(self) -> str:
+        return f"story {self.story_id}: {self.keys}"

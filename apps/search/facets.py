@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from apps.catalog.aggregates import stored_aggregate
+from apps.catalog.counts import stored_counts
 from apps.catalog.models import (
     Component,
     ComponentArea,
@@ -135,6 +136,13 @@ def facet_counts(stories: QuerySet[Story], *, organizations: Iterable[str] = ())
         cursor.execute(_facet_sql(ids_sql), params)
         for facet, value, label, position, n in cursor.fetchall():
             rows.setdefault(facet, []).append((str(value), label, position, n))
+    return _arranged(rows, organizations)
+
+
+def _arranged(
+    rows: dict[str, list[tuple[str, str, int, int]]], organizations: Iterable[str]
+) -> FacetCounts:
+    """Facet rows (value, label, position, count) in the order the pages show them."""
 
     def in_order(facet: str) -> list[list]:
         """The taxonomy's order (position, then name)."""
@@ -165,18 +173,47 @@ def public_facet_counts() -> dict[str, Any]:
     """facet_counts() of the whole public catalogue, with its number of stories ("total")
     and of organizations, stored until the catalogue changes."""
 
-    def compute() -> dict[str, Any]:
-        public = Story.objects.public()
-        return {
-            **facet_counts(public),
-            "total": public.count(),
-            "organizations": public.exclude(organization=None)
-            .values("organization")
-            .distinct()
-            .count(),
-        }
+    return stored_aggregate("facets", _public_facet_counts)
 
-    return stored_aggregate("facets", compute)
+
+def _public_facet_counts() -> dict[str, Any]:
+    """public_facet_counts() from the stored counts (apps/catalog/counts.py): a few small
+    queries over the taxonomy, whatever the size of the catalogue."""
+    counts = stored_counts()
+    rows: dict[str, list[tuple[str, str, int, int]]] = {}
+
+    def add(facet: str, value: str, label: str, position: int, key: str) -> None:
+        if counts.get(key):
+            rows.setdefault(facet, []).append((value, label, position, counts[key]))
+
+    for pk, slug, name in Component.objects.order_by().values_list("pk", "slug", "name"):
+        add("component", slug, name, 0, f"c{pk}")
+    for model, facet, prefix in (
+        (ComponentArea, "area", "a"),
+        (Platform, "platform", "p"),
+        (ImpactKind, "impact", "i"),
+    ):
+        for pk, slug, name, position in model.objects.values_list(  # type: ignore[attr-defined]
+            "pk", "slug", "name", "position"
+        ):
+            add(facet, slug, name, position, f"{prefix}{pk}")
+    for key, n in counts.items():
+        if key.startswith("k"):
+            rows.setdefault("kind", []).append((key[1:], key[1:], 0, n))
+        elif key.startswith("y") and not key.startswith("ya"):
+            rows.setdefault("year", []).append((key[1:], "", 0, n))
+    organizations = {int(key[1:]): n for key, n in counts.items() if key.startswith("o")}
+    # Names only for the busiest (and whoever ties with the last of them).
+    busiest = sorted(organizations.values(), reverse=True)[:TOP_ORGANIZATIONS]
+    for pk, slug, name in Organization.objects.filter(
+        pk__in=[pk for pk, n in organizations.items() if busiest and n >= busiest[-1]]
+    ).values_list("pk", "slug", "name"):
+        add("organization", slug, name, 0, f"o{pk}")
+    return {
+        **_arranged(rows, ()),
+        "total": counts.get("t", 0),
+        "organizations": len(organizations),
+    }
 
 
 def single_value_facet_counts(stories: QuerySet[Story], name: str, value: str) -> dict[str, Any]:

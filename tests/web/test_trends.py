@@ -240,7 +240,9 @@ def test_query_count_does_not_grow_with_the_catalogue(client: Client) -> None:
     assert Story.objects.public().count() == 15
     assert queries() == computed
     assert queries() == stored == 1
-    assert computed <= 30
+    # The refresh also moves the stored counts by the stories that changed (about a dozen
+    # statements, apps/catalog/counts.py).
+    assert computed <= 40
 
 
 def test_stored_counts_follow_every_write(client: Client) -> None:

@@ -10,6 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.api.permissions import MODERATOR, has_role
 from apps.catalog.aggregates import stored_aggregate
+from apps.catalog.counts import stored_counts
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import (
     Component,
@@ -18,7 +19,6 @@ from apps.catalog.models import (
     Organization,
     Story,
     StoryMitigation,
-    public_story_count,
 )
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
@@ -58,12 +58,13 @@ def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:
 
 def mitigation_counts() -> dict[str, int]:
     """Public stories per mitigation slug, stored until the catalogue changes."""
-    return stored_aggregate(  # type: ignore[no-any-return]
-        "mitigations",
-        lambda: dict(
-            Mitigation.objects.public().annotate(n=public_story_count()).values_list("slug", "n")
-        ),
-    )
+    return stored_aggregate("mitigations", _count_mitigations)  # type: ignore[no-any-return]
+
+
+def _count_mitigations() -> dict[str, int]:
+    counts = stored_counts("m")
+    mitigations = Mitigation.objects.public().values_list("pk", "slug")
+    return {slug: counts.get(f"m{pk}", 0) for pk, slug in mitigations}
 
 
 def organization_counts() -> dict[str, int]:
@@ -74,14 +75,8 @@ def organization_counts() -> dict[str, int]:
 
 
 def _count_organizations() -> dict[str, int]:
-    rows = (
-        Story.objects.public()
-        .exclude(organization=None)
-        .order_by()
-        .values_list("organization_id")
-        .annotate(n=Count("pk"))
-    )
-    return {f"o{pk}": n for pk, n in rows}
+    # The stored counts' keys for organizations are the same "o<id>".
+    return stored_counts("o")
 
 
 def _organization_count(organization: Organization) -> int:

@@ -1,19 +1,19 @@
 """The Trends page: what the published catalogue looks like by year, component and platform.
 
-Every count starts at Story.objects.public(); the four aggregates are stored until the
-catalogue changes, so the page reads one row however large the catalogue grows.
+Every count starts at Story.objects.public(), kept up to date by apps/catalog/counts.py; the
+four aggregates are stored until the catalogue changes, so the page reads one row however
+large the catalogue grows.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F
-from django.db.models.functions import ExtractYear
 from django.views.generic import TemplateView
 
 from apps.catalog.aggregates import stored_aggregate
-from apps.catalog.models import Story
+from apps.catalog.counts import stored_counts
+from apps.catalog.models import Component, ComponentArea, Platform
 from apps.web.charts import Bar, Series, chart_legend, horizontal_bar_chart, stacked_bar_chart
 
 TOP_COMPONENTS = 15
@@ -126,54 +126,72 @@ def trends_counts() -> dict[str, Any]:
 
 
 def _trends_counts() -> dict[str, Any]:
-    """The four aggregates the page draws, over the whole public catalogue."""
-    public = Story.objects.public()
-
+    """The four aggregates the page draws, over the whole public catalogue, from the
+    stored counts (apps/catalog/counts.py): a few small queries over the taxonomy."""
+    counts = stored_counts()
+    areas = {
+        pk: {"area_slug": slug, "area_name": name, "area_position": position}
+        for pk, slug, name, position in ComponentArea.objects.values_list(
+            "pk", "slug", "name", "position"
+        )
+    }
     # A story counts once per area it touches, so the areas of a year can add up
     # to more than the stories published that year.
-    year_area_counts = (
-        public.values(
-            year=ExtractYear("published_on"),
-            area_slug=F("components__area__slug"),
-            area_name=F("components__area__name"),
-            area_position=F("components__area__position"),
+    year_area_counts = []
+    year_counts = []
+    for key, n in counts.items():
+        if key.startswith("ya"):
+            year, area = key[2:].split(":")
+            if int(area) in areas:
+                year_area_counts.append({"year": int(year), **areas[int(area)], "stories": n})
+        elif key.startswith("y"):
+            year_counts.append({"year": int(key[1:]), "stories": n})
+    year_counts.sort(key=lambda row: row["year"])
+    component_counts: list[dict[str, Any]] = [
+        {
+            "component_slug": slug,
+            "component_name": name,
+            "area_slug": areas[area]["area_slug"],
+            "area_name": areas[area]["area_name"],
+            "stories": counts[f"c{pk}"],
+        }
+        for pk, slug, name, area in Component.objects.order_by().values_list(
+            "pk", "slug", "name", "area"
         )
-        .annotate(stories=Count("pk", distinct=True))
-        .order_by()
-    )
-    # Each story is one row here, and one row per component or platform below (the link
-    # tables are unique per pair): plain counts, no DISTINCT to sort.
-    year_counts = (
-        public.values(year=ExtractYear("published_on"))
-        .annotate(stories=Count("pk"))
-        .order_by("year")
-    )
-    component_counts = (
-        public.filter(components__isnull=False)
-        .values(
-            component_slug=F("components__slug"),
-            component_name=F("components__name"),
-            area_slug=F("components__area__slug"),
-            area_name=F("components__area__name"),
+        if counts.get(f"c{pk}")
+    ]
+    component_counts.sort(key=lambda row: (-row["stories"], row["component_name"]))
+    # Stories without a platform are one row whose platform is None.
+    platform_counts: list[dict[str, Any]] = [
+        {"platform_slug": slug, "platform_name": name, "platform_position": position}
+        | {"stories": counts[f"p{pk}"]}
+        for pk, slug, name, position in Platform.objects.values_list(
+            "pk", "slug", "name", "position"
         )
-        .annotate(stories=Count("pk"))
-        .order_by("-stories", "component_name")[:TOP_COMPONENTS]
-    )
-    # The left join keeps stories without a platform as one row whose platform is None.
-    platform_counts = (
-        public.values(
-            platform_slug=F("platforms__slug"),
-            platform_name=F("platforms__name"),
-            platform_position=F("platforms__position"),
+        if counts.get(f"p{pk}")
+    ]
+    if counts.get("p"):
+        platform_counts.append(
+            {
+                "platform_slug": None,
+                "platform_name": None,
+                "platform_position": None,
+                "stories": counts["p"],
+            }
         )
-        .annotate(stories=Count("pk"))
-        .order_by("-stories", "platform_position", "platform_name")
+    platform_counts.sort(
+        key=lambda row: (
+            -row["stories"],
+            row["platform_position"] is None,
+            row["platform_position"] or 0,
+            row["platform_name"] or "",
+        )
     )
     return {
-        "year_area_counts": list(year_area_counts),
-        "year_counts": list(year_counts),
-        "component_counts": list(component_counts),
-        "platform_counts": list(platform_counts),
+        "year_area_counts": year_area_counts,
+        "year_counts": year_counts,
+        "component_counts": component_counts[:TOP_COMPONENTS],
+        "platform_counts": platform_counts,
     }
 
 
