@@ -10,8 +10,9 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from apps.catalog.models import UpstreamIssue
+from apps.catalog.models import StoryUpstreamIssue, UpstreamIssue
 from apps.catalog.storyfiles.upstreamfacts import UpstreamFacts, load_upstream_facts
+from apps.search.indexing import index_stories
 
 FACT_FIELDS = [
     "state", "title", "labels", "milestone", "opened_at", "closed_at", "merged_at",
@@ -28,17 +29,22 @@ def apply_upstream_facts(facts: dict[str, UpstreamFacts]) -> int:
     """Store the facts on the upstream issues they name; returns how many were updated.
 
     An issue is updated only when the database has no facts yet, or older ones than the
-    file's `as_of`. Issues the file does not name are left alone.
+    file's `as_of`. Issues the file does not name are left alone. An issue's title is
+    part of the search text of the stories that link it: those stories are reindexed
+    when it changes.
     """
     # GitHub owner and repository names ignore case, and story files may spell them either way.
     by_url = {url.lower(): fact for url, fact in facts.items()}
     changed = []
+    retitled = []
     issues = UpstreamIssue.objects.annotate(url_lower=Lower("url")).filter(url_lower__in=by_url)
     for issue in issues:
         fact = by_url[issue.url.lower()]
         as_of = _as_of_moment(fact.as_of)
         if issue.last_synced_at is not None and issue.last_synced_at >= as_of:
             continue
+        if issue.title != fact.title:
+            retitled.append(issue.pk)
         issue.state = fact.state
         issue.title = fact.title
         issue.labels = list(fact.labels)
@@ -47,6 +53,12 @@ def apply_upstream_facts(facts: dict[str, UpstreamFacts]) -> int:
         issue.last_synced_at = as_of
         changed.append(issue)
     UpstreamIssue.objects.bulk_update(changed, FACT_FIELDS)
+    if retitled:
+        index_stories(
+            StoryUpstreamIssue.objects.filter(upstream_issue__in=retitled).values_list(
+                "story_id", flat=True
+            )
+        )
     return len(changed)
 
 

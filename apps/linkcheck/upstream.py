@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from apps.catalog.models import UpstreamIssue
 from apps.linkcheck.github import GitHubClient, GitHubError, RateLimited
 from apps.observability.metrics import UPSTREAM_SYNC_RESULTS
+from apps.search.indexing import index_stories
 
 UPDATED = "updated"
 UNCHANGED = "unchanged"
@@ -122,6 +123,7 @@ def _sync_state(issue: UpstreamIssue, client: GitHubClient) -> str:
         return FAILED
 
     now = timezone.now()
+    retitled = issue.title != fields.title
     issue.state = fields.state
     issue.title = fields.title
     issue.labels = fields.labels
@@ -148,6 +150,9 @@ def _sync_state(issue: UpstreamIssue, client: GitHubClient) -> str:
             "last_error",
         ]
     )
+    if retitled:
+        # The title is part of the search text of the stories that link the issue.
+        index_stories(issue.story_links.values_list("story_id", flat=True))
     return UPDATED
 
 

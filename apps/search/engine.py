@@ -34,6 +34,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Collate
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -53,6 +54,10 @@ _START, _STOP = "\x02", "\x03"
 # (title, symptoms, meta, body).
 _PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]
 _BM25_WEIGHTS = (10.0, 10.0, 4.0, 1.0)
+# Equally ranked stories, on both engines and however the index was built: newest first,
+# then by slug (ids differ between databases holding the same catalogue).
+_STORY_TABLE = Story._meta.db_table
+_TIEBREAK = "s.published_on DESC, s.slug"
 # With fewer stories than this matching every group, stories matching some follow them.
 FEW = 20
 # Near matches (all groups but one) are looked for first in partial searches of up to
@@ -243,7 +248,12 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
             story_id__in=RawSQL("SELECT story_id FROM candidates", ())
         )
         .annotate(search_covered=covered, search_rank=rank)
-        .order_by("-search_covered", "-search_rank", "story__slug")
+        .order_by(
+            "-search_covered",
+            "-search_rank",
+            "-story__published_on",
+            Collate(F("story__slug"), "C"),
+        )
         .values_list("story_id")[:RANKED]
         .query.sql_with_params()
     )
@@ -295,7 +305,8 @@ def _sqlite_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Searc
     full_sql = (
         "SELECT rowid, COUNT(*) OVER () FROM (SELECT rowid, "  # noqa: S608
         f"bm25({FTS5_TABLE}, {weights}) AS score FROM {FTS5_TABLE} WHERE {FTS5_TABLE} "
-        f"MATCH %s AND rowid IN ({subquery}) LIMIT -1) ORDER BY score, rowid LIMIT %s"
+        f"MATCH %s AND rowid IN ({subquery}) LIMIT -1) f JOIN {_STORY_TABLE} s ON s.id = "
+        f"f.rowid ORDER BY score, {_TIEBREAK} LIMIT %s"
     )
     expression = parsed.fts5()
     with connection.cursor() as cursor:
@@ -312,9 +323,10 @@ def _sqlite_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Searc
                 )
                 branch_params.append(_with_exclusions(parsed, group))
             sql = (
-                f"SELECT rowid, COUNT(*) OVER () FROM ({' UNION ALL '.join(branches)}) "  # noqa: S608
-                f"WHERE rowid IN ({subquery}) GROUP BY rowid "
-                "ORDER BY count(*) DESC, sum(score), rowid LIMIT %s"
+                "SELECT rowid, COUNT(*) OVER () FROM (SELECT rowid, count(*) AS covered, "  # noqa: S608
+                f"sum(score) AS score FROM ({' UNION ALL '.join(branches)}) "
+                f"WHERE rowid IN ({subquery}) GROUP BY rowid) f JOIN {_STORY_TABLE} s "
+                f"ON s.id = f.rowid ORDER BY covered DESC, score, {_TIEBREAK} LIMIT %s"
             )
             cursor.execute(sql, [*branch_params, *params, RANKED])
             some = cursor.fetchall()
