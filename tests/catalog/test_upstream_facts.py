@@ -7,12 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from apps.catalog.models import UpstreamIssue
+from apps.catalog.models import Story, UpstreamIssue
 from apps.catalog.storyfiles.upstreamfacts import (
     FACTS_PATH,
     dump_upstream_facts,
     load_upstream_facts,
 )
+from apps.search.engine import search_stories
 from tests.conftest import FixtureTree
 
 UTC = datetime.UTC
@@ -137,3 +138,19 @@ def test_import_keeps_newer_facts_from_a_sync(fixture_tree: FixtureTree) -> None
 
     issue = UpstreamIssue.objects.get(url=URL)
     assert (issue.state, issue.title, issue.last_synced_at) == ("open", "Reopened", synced)
+
+
+@pytest.mark.django_db
+def test_a_story_is_found_by_its_upstream_issue_title_straight_after_import(
+    fixture_tree: FixtureTree,
+) -> None:
+    # The title comes from the facts file, applied after the stories were indexed.
+    fixture_tree.story()
+    write_facts(fixture_tree, FACTS.replace("CoreDNS   cache grows", "Resolver inotify grows"))
+    call_command("import_stories", stdout=StringIO())
+
+    found = search_stories("inotify", Story.objects.public())
+
+    assert [s.slug for s in Story.objects.filter(pk__in=found.story_ids)] == [
+        "2019-example-corp-coredns-oom"
+    ]

@@ -14,6 +14,8 @@ from apps.catalog.models import Story, StoryUpstreamIssue, UpstreamIssue
 from apps.catalog.storyfiles.upstreamfacts import load_upstream_facts
 from apps.linkcheck.github import GitHubClient
 from apps.linkcheck.upstream import sync_issue, sync_issues
+from apps.search.engine import search_stories
+from apps.search.indexing import index_stories
 from tests.factories import StoryFactory
 from tests.linkcheck.test_github import (
     NOW,
@@ -450,3 +452,16 @@ def test_the_admin_shows_the_sync_fields_read_only(admin_client: Any) -> None:
     )
     assert listing.status_code == 200
     assert str(issue) in listing.content.decode()
+
+
+def test_a_new_title_reindexes_the_stories_that_link_the_issue(github: FakeGitHub) -> None:
+    story = StoryFactory(title="Nodes fell over")
+    issue = make_issue(7)
+    link(story, issue)
+    index_stories([story.pk])
+    github.route(issue_path(7), Reply(body=issue_payload(7, title="Kubelet leaks inotify watches")))
+
+    sync_issue(issue.pk)
+
+    found = search_stories("inotify", Story.objects.public())
+    assert found.story_ids == [story.pk]
