@@ -238,7 +238,9 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
         any_count = "(SELECT COUNT(*) FROM any_match)"
     ctes.append(f"candidates AS ({' UNION '.join(tiers)})")
 
-    rank = SearchRank(F("vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True)
+    rank = SearchRank(
+        F("vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True, normalization=Value(1)
+    )
     covered: Expression = Value(0)
     if len(groups) > 1:
         for group in groups:

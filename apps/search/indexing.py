@@ -44,6 +44,8 @@ def document_for(story: Story) -> StorySearchDocument:
     body = [html_to_text(story.summary_html)]
     body += [link.upstream_issue.title for link in story.upstream_links.all()]
     body += [link.note for link in story.upstream_links.all()]
+    # What the story says about each mitigation, as its page shows it.
+    body += [link.note for link in story.mitigation_links.all()]
     body += list(story.symptoms)
     symptoms = getattr(story, "symptoms", None) or []
     return StorySearchDocument(

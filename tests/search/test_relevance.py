@@ -10,13 +10,13 @@ from django.db import connection
 
 from apps.search.relevance import RelevanceReport, evaluate, load_judgements
 
-# (recall@10, success@3, MRR) per engine. Lowered once, for success@3 and MRR only, when
-# the catalogue grew from 92 to 180 stories (December 2026): the same queries now compete
-# with twice the stories, and the judged sets were extended only where a new story
-# plainly answers the query. Raise them again as search recovers.
+# (recall@10, success@3, MRR) per engine, a little under what search measures. They only
+# ever rise: lowered once when the catalogue grew from 92 to 180 stories, they are back
+# above the 92-story floors, (0.95, 0.95, 0.87) on SQLite and (0.93, 0.92, 0.84) on
+# PostgreSQL.
 FLOORS = {
-    "sqlite": (0.95, 0.94, 0.85),
-    "postgresql": (0.93, 0.91, 0.82),
+    "sqlite": (0.98, 0.96, 0.87),
+    "postgresql": (0.96, 0.96, 0.86),
 }
 
 
