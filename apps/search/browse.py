@@ -1,7 +1,7 @@
 """One answer to "which public stories match these parameters, in what order".
 
-Used by the story list page, the search feed and (later) the API, so that every
-surface filters, searches and sorts the same way.
+Used by the story list page and the search feed, and in parts (narrowing, search and
+sort) by the API's filters, so that every surface filters, searches and sorts the same way.
 """
 
 import datetime

@@ -221,6 +221,18 @@ def test_queue_query_count_is_constant(
         client.get(url)
 
 
+def test_queue_pages_keep_the_filters(moderator: User, taxonomy: None, member: User) -> None:
+    for number in range(27):
+        new_submission(number, submitter=member)
+    client = logged_in(moderator)
+    first = text(client.get(reverse("submissions:queue") + "?status=all&kind=new"))
+    assert 'rel="next" href="?status=all&amp;kind=new&amp;page=2"' in first
+    assert 'rel="prev"' not in first
+    second = text(client.get(reverse("submissions:queue") + "?status=all&kind=new&page=2"))
+    assert 'rel="prev" href="?status=all&amp;kind=new&amp;page=1"' in second
+    assert 'rel="next"' not in second
+
+
 # --- the review page ----------------------------------------------------------------------
 
 

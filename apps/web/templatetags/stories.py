@@ -13,19 +13,6 @@ def markdown_filter(text: str | None) -> SafeString:
     return render_markdown(text)
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context: template.Context, **changes: object) -> str:
-    """The current query string with some parameters replaced (None or "" removes them)."""
-    params = context["request"].GET.copy()
-    for name, value in changes.items():
-        if value in (None, ""):
-            params.pop(name, None)
-        else:
-            params[name] = str(value)
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
-
-
 @register.filter
 def get_item(mapping: dict[object, object], key: object) -> object:
     return mapping.get(key) if mapping else None
