@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "apps.core",
     "apps.catalog",
     "apps.search",
     "apps.api",
@@ -192,7 +193,7 @@ CELERY_REDIS_SOCKET_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "apps.linkcheck.beat:LeaderScheduler"
+CELERY_BEAT_SCHEDULER = "apps.core.beat:LeaderScheduler"
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 30, minimum=2)
 SCHEDULER_RENEW_SECONDS = env_int("SCHEDULER_RENEW_SECONDS", 10, minimum=1)
 if SCHEDULER_RENEW_SECONDS >= SCHEDULER_LEASE_SECONDS:
@@ -288,7 +289,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.linkcheck.tasks.sync_all_upstream",
         "schedule": UPSTREAM_SYNC_INTERVAL_HOURS * 3600,
     },
-    "sweep-outbox": {"task": "apps.linkcheck.tasks.sweep_outbox", "schedule": 60},
+    "sweep-outbox": {"task": "apps.core.tasks.sweep_outbox", "schedule": 60},
 }
 
 # Submissions and moderation ----------------------------------------------------

@@ -1,22 +1,10 @@
-"""Roles are Django groups: "moderator" and "admin". Superusers hold every role."""
-
-from typing import Any
+"""The API's permission classes over the roles of apps.core.roles."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-MODERATOR = "moderator"
-ADMIN = "admin"
-
-
-def has_role(user: Any, role: str) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    roles = {role, ADMIN} if role == MODERATOR else {role}
-    return bool(user.groups.filter(name__in=roles).exists())
+from apps.core.roles import ADMIN, MODERATOR, has_role
 
 
 class IsModerator(BasePermission):

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from apps.api.conditional import representation_etag, require_version_match
 from apps.api.exceptions import Conflict
 from apps.api.parsers import StrictJSONParser
-from apps.api.permissions import MODERATOR, IsModerator, has_role
+from apps.api.permissions import IsModerator
 from apps.api.schema import AUTHENTICATED_READ
 from apps.api.submission_serializers import (
     ApprovedSubmissionSerializer,
@@ -41,8 +41,10 @@ from apps.api.submission_serializers import (
 from apps.api.views import ApiViewSetMixin
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.records import StoryRecord
-from apps.submissions import abuse, audit
+from apps.core.roles import MODERATOR, has_role
+from apps.submissions import abuse
 from apps.submissions.diff import story_diff
 from apps.submissions.duplicates import find_duplicates
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
@@ -184,7 +186,7 @@ class SubmissionViewSet(
         story = submission.story
         current = None
         if submission.kind != SubmissionKind.NEW:
-            current = audit.story_snapshot(story) if story is not None else submission.base
+            current = story_snapshot(story) if story is not None else submission.base
         submission.diff = story_diff(current, submission.payload)  # type: ignore[attr-defined]
         submission.story_version = current.get("version") if current else None  # type: ignore[attr-defined]
         urls = [source.get("url", "") for source in submission.payload.get("sources", [])]

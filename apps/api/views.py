@@ -34,7 +34,7 @@ from apps.api.filters import (
     StorySearchBackend,
     check_parameters,
 )
-from apps.api.permissions import MODERATOR, ReadOnlyOrModerator, has_role
+from apps.api.permissions import ReadOnlyOrModerator
 from apps.api.serializers import (
     ComponentSerializer,
     MitigationDetailSerializer,
@@ -61,6 +61,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.slugs import SLUG_PATTERN
+from apps.core.roles import MODERATOR, has_role
 from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
 from apps.submissions.services import (
     SubmissionInvalid,

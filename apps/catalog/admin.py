@@ -18,6 +18,9 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import story_claim
 from apps.catalog.slugs import is_slug
+from apps.catalog.snapshots import story_snapshot
+from apps.core import audit
+from apps.core.models import AuditAction
 from apps.search.indexing import index_stories
 
 
@@ -120,8 +123,6 @@ class StoryAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        from apps.submissions.audit import story_snapshot
-
         # Read from the database: `obj` already carries the form's changes.
         form.story_before = story_snapshot(obj) if change else None
         # Edited here, the story differs from any file: imports keep it until exported.
@@ -132,9 +133,6 @@ class StoryAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
-        from apps.submissions import audit
-        from apps.submissions.models import AuditAction
-
         super().save_related(request, form, formsets, change)
         index_stories([form.instance.pk])
         audit.record(
@@ -143,20 +141,17 @@ class StoryAdmin(admin.ModelAdmin):
             story=form.instance,
             message="Changed in the admin." if change else "Added in the admin.",
             before=getattr(form, "story_before", None),
-            after=audit.story_snapshot(form.instance),
+            after=story_snapshot(form.instance),
         )
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
-        from apps.submissions import audit
-        from apps.submissions.models import AuditAction
-
         pk = obj.pk
         audit.record(
             action=AuditAction.STORY_EDITED,
             actor=request.user,
             story=obj,
             message="Deleted in the admin.",
-            before=audit.story_snapshot(obj),
+            before=story_snapshot(obj),
         )
         super().delete_model(request, obj)
         index_stories([pk])

@@ -43,6 +43,7 @@ from apps.catalog.storyfiles.records import (
     StoryRecord,
     UpstreamRecord,
 )
+from apps.core.models import AuditAction, AuditEntry
 from apps.search.indexing import index_stories, unindexed_story_ids
 
 M = TypeVar("M", bound=models.Model)
@@ -558,8 +559,6 @@ class _StoryImport:
 
     def _log(self, changes: list[tuple[Story, StoryRecord | None, StoryRecord]]) -> None:
         """Append one audit entry per story the import created or changed."""
-        from apps.submissions.models import AuditAction, AuditEntry
-
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 action=AuditAction.STORY_IMPORTED,

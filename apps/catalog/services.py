@@ -155,7 +155,7 @@ def _write_story(
 
 def _enqueue_first_checks(story_ids: list[int]) -> None:
     """Check new source links and upstream issues soon, when those jobs are enabled."""
-    from apps.linkcheck.outbox import enqueue
+    from apps.core.outbox import enqueue
     from apps.linkcheck.tasks import check_source, sync_upstream_issue
 
     if settings.LINKCHECK_ENABLED:

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.catalog.models import Source, UpstreamIssue
-from apps.linkcheck import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +64,3 @@ def sync_all_upstream() -> dict[str, int]:
 
     ids = list(UpstreamIssue.objects.public().values_list("pk", flat=True))
     return dict(sync_issues(ids))
-
-
-@shared_task
-def sweep_outbox() -> int:
-    return outbox.sweep()

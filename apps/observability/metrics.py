@@ -119,8 +119,8 @@ class DatabaseStateCollector:
         from django.db.models import Count, Min
 
         from apps.catalog.models import Source
-        from apps.linkcheck.beat import LEASE_NAME
-        from apps.linkcheck.models import OutboxEntry, SchedulerLease
+        from apps.core.beat import LEASE_NAME
+        from apps.core.models import OutboxEntry, SchedulerLease
 
         now = timezone.now()
         pending = OutboxEntry.objects.pending().aggregate(

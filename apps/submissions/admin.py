@@ -2,23 +2,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html_join
 
-from apps.submissions.models import AuditEntry, Submission
-
-
-class AuditEntryInline(admin.TabularInline):
-    model = AuditEntry
-    fields = ("at", "actor_name", "action", "message")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("at", "pk")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from apps.core.models import AuditEntry
+from apps.submissions.models import Submission
 
 
 @admin.register(Submission)
@@ -28,9 +15,20 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("pk", "title", "kind", "status", "created_at", "flag_count")
     list_filter = ("status", "kind", "created_at")
     search_fields = ("payload", "email", "note")
-    readonly_fields = [field.name for field in Submission._meta.fields]
+    readonly_fields = [*(field.name for field in Submission._meta.fields), "audit_log"]
     exclude = ("tracking_token",)
-    inlines = [AuditEntryInline]
+
+    @admin.display(description="audit log")
+    def audit_log(self, submission: Submission) -> str:
+        entries = AuditEntry.objects.filter(submission_id=submission.pk).order_by("at", "pk")
+        return format_html_join(
+            "\n",
+            "<p>{} · {} · {}<br>{}</p>",
+            (
+                (f"{e.at:%Y-%m-%d %H:%M}", e.actor_name, e.get_action_display(), e.message)
+                for e in entries
+            ),
+        )
 
     @admin.display(description="flags")
     def flag_count(self, submission: Submission) -> int:
@@ -40,29 +38,6 @@ class SubmissionAdmin(admin.ModelAdmin):
         return [name for name in self.readonly_fields if name != "tracking_token"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The audit log: anyone with access reads it; no one adds, changes or deletes."""
-
-    list_display = ("at", "actor_name", "action", "story_slug", "submission_id")
-    list_filter = ("action", "at")
-    search_fields = ("actor_name", "story_slug", "message")
-    date_hierarchy = "at"
-    readonly_fields = (
-        "at", "actor", "actor_name", "action", "submission", "story", "story_slug",
-        "message", "before", "after",
-    )  # fmt: skip
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -1,8 +1,7 @@
-"""Community submissions, their moderation, and the append-only audit log."""
+"""Community submissions and their moderation (the audit log is apps.core.models)."""
 
 import re
 import secrets
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from apps.catalog.models import Story
+from apps.core.models import AuditEntry
 
 
 class SubmissionKind(models.TextChoices):
@@ -158,94 +158,6 @@ class SubmissionURL(models.Model):
 
     def __str__(self) -> str:
         return self.canonical_url
-
-
-class AuditAction(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    REVISED = "revised", "Revised by the submitter"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    RETRACTED = "retracted", "Story retracted"
-    STORY_EDITED = "story_edited", "Story edited"
-    STORY_IMPORTED = "story_imported", "Story imported from its file"
-
-
-class AppendOnly(Exception):
-    """The audit log is never changed or deleted."""
-
-
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnly("audit entries cannot be changed")
-
-    def delete(self) -> NoReturn:  # type: ignore[override]
-        raise AppendOnly("audit entries cannot be deleted")
-
-
-class AuditEntry(models.Model):
-    """Who did what to which submission or story, and when, with before/after snapshots.
-
-    Append-only: the model refuses saves of existing rows and deletes, and a database
-    trigger refuses UPDATE. References are kept without foreign-key constraints so that
-    deleting a story or user never rewrites the log.
-    """
-
-    Action = AuditAction
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor_name = models.CharField(max_length=150, help_text="User name, or who acted without one.")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    submission = models.ForeignKey(
-        Submission,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="audit_entries",
-    )
-    story = models.ForeignKey(
-        Story,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="audit_entries",
-    )
-    story_slug = models.CharField(max_length=200, blank=True)
-    message = models.TextField(blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-
-    objects = AuditEntryQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "pk"]
-        verbose_name_plural = "audit entries"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(action__in=AuditAction.values), name="audit_action_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnly("audit entries cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnly("audit entries cannot be deleted")
 
 
 class Notification(models.Model):

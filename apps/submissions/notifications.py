@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.catalog.models import Story
-from apps.submissions.models import AuditAction, AuditEntry, Notification
+from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.models import Notification, Submission
 
 SUBJECTS = {
     AuditAction.SUBMITTED: "We received your submission",
@@ -24,8 +25,11 @@ MODERATOR_ACTIONS = frozenset(
 
 def send_notification(entry_id: int) -> bool:
     """Send the email for one audit entry unless it was sent before. True when sent."""
-    entry = AuditEntry.objects.select_related("submission").filter(pk=entry_id).first()
-    if entry is None or entry.submission is None or not entry.submission.email:
+    entry = AuditEntry.objects.filter(pk=entry_id).first()
+    if entry is None or entry.submission_id is None:
+        return False
+    submission = Submission.objects.filter(pk=entry.submission_id).first()
+    if submission is None or not submission.email:
         return False
     subject = SUBJECTS.get(AuditAction(entry.action))
     if subject is None:
@@ -34,7 +38,6 @@ def send_notification(entry_id: int) -> bool:
         notification, _ = Notification.objects.select_for_update().get_or_create(entry=entry)
         if notification.sent_at is not None:
             return False
-        submission = entry.submission
         lines = [
             f"{subject}: “{submission.title}”.",
             "",

@@ -22,18 +22,13 @@ from apps.catalog.services import (
     unique_story_slug,
 )
 from apps.catalog.services import story_retract as catalog_story_retract
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_from_payload, record_to_payload
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.core import audit
 from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
-from apps.submissions import audit
-from apps.submissions.models import (
-    AuditAction,
-    AuditEntry,
-    Submission,
-    SubmissionKind,
-    SubmissionStatus,
-    SubmissionURL,
-)
+from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus, SubmissionURL
 
 PAYLOAD_SLUG = "submission"
 
@@ -98,7 +93,7 @@ def _save_urls(submission: Submission, record: StoryRecord) -> None:
 
 def _notify(entry: AuditEntry, submission: Submission) -> None:
     if submission.email:
-        from apps.linkcheck.outbox import enqueue
+        from apps.core.outbox import enqueue
         from apps.submissions.tasks import notify_submitter
 
         enqueue(notify_submitter, entry.pk)
@@ -134,7 +129,7 @@ def submission_create(
     if story is not None:
         if not story.is_public:
             raise SubmissionInvalid([Problem("submission", "story", "is not a published story")])
-        base = audit.story_snapshot(story)
+        base = story_snapshot(story)
     submission = Submission.objects.create(
         kind=kind or (SubmissionKind.EDIT if story is not None else SubmissionKind.NEW),
         story=story,
@@ -163,7 +158,7 @@ def submission_create(
 
 def additional_source_payload(story: Story, source: dict[str, str]) -> dict[str, Any]:
     """The story's current JSON form with one more source at the end."""
-    current = audit.story_snapshot(story)
+    current = story_snapshot(story)
     payload = {key: current[key] for key in PAYLOAD_FIELDS}
     payload["sources"] = [*payload["sources"], source]
     return payload
@@ -186,7 +181,7 @@ def _transition(
         return
     current = Submission.objects.select_related("decided_by").get(pk=submission.pk)
     if current.version != expected_version:
-        last = current.audit_entries.order_by("-at", "-pk").first()
+        last = AuditEntry.objects.filter(submission_id=current.pk).order_by("-at", "-pk").first()
         who = (
             f" ({last.get_action_display().lower()} by {last.actor_name} at {last.at:%H:%M:%S})"
             if last is not None
@@ -271,7 +266,7 @@ def submission_approve(
     else:
         if story is None:
             raise SubmissionConflict("The story this edit was for no longer exists.")
-        before = audit.story_snapshot(story)
+        before = story_snapshot(story)
         record = check_payload(submission.payload, verified=verified or story.verification)
         record = replace(record, slug=story.slug)
     try:
@@ -317,7 +312,7 @@ def submission_approve(
         story=story,
         message=message,
         before=before,
-        after=audit.story_snapshot(story),
+        after=story_snapshot(story),
     )
     _notify(entry, submission)
     return story
@@ -410,7 +405,7 @@ def story_retract(*, story: Story, moderator: Any, expected_version: int, reason
     reason = _limit(reason, MAX_MESSAGE, "reason")
     if not reason:
         raise SubmissionInvalid([Problem("story", "reason", "say why it is retracted")])
-    before = audit.story_snapshot(story)
+    before = story_snapshot(story)
     story = catalog_story_retract(story=story, expected_version=expected_version)
     audit.record(
         action=AuditAction.RETRACTED,
@@ -418,7 +413,7 @@ def story_retract(*, story: Story, moderator: Any, expected_version: int, reason
         story=story,
         message=reason,
         before=before,
-        after=audit.story_snapshot(story),
+        after=story_snapshot(story),
     )
     return story
 
@@ -441,7 +436,7 @@ def story_edit(
 
     Raises StoryVersionConflict when the story is no longer at `expected_version`.
     """
-    before = audit.story_snapshot(story)
+    before = story_snapshot(story)
     story = story_update(
         story=story,
         expected_version=expected_version,
@@ -458,6 +453,6 @@ def story_edit(
         actor=editor,
         story=story,
         before=before,
-        after=audit.story_snapshot(story),
+        after=story_snapshot(story),
     )
     return story

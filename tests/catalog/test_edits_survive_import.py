@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from apps.catalog.admin import StoryAdmin
 from apps.catalog.models import Story, StoryOrigin, StoryStatus
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
-from apps.submissions.audit import story_snapshot
 from apps.submissions.services import story_retract, submission_approve, submission_create
 from tests.api.test_api_strict_writes import client_for
 from tests.conftest import FixtureTree

@@ -12,8 +12,8 @@ from apps.catalog.models import Source, Story
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.storyfiles.parsing import _FrontMatterLoader, _load_yaml, stream_catalogue
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.core.models import AuditAction, AuditEntry
 from apps.search.models import StorySearchDocument
-from apps.submissions.models import AuditAction, AuditEntry
 from tests.conftest import FixtureTree
 
 pytestmark = pytest.mark.django_db

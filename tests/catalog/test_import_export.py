@@ -237,8 +237,8 @@ def test_a_web_edit_after_adoption_is_not_overwritten_by_the_old_file(
 ) -> None:
     from django.contrib.auth.models import User
 
+    from apps.catalog.snapshots import story_snapshot
     from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
-    from apps.submissions.audit import story_snapshot
     from apps.submissions.services import submission_approve, submission_create
 
     run("import_stories")

@@ -125,7 +125,7 @@ def write_story(env: dict[str, str], slug: str, url: str) -> None:
 
 def state(env: dict[str, str]) -> dict[str, object]:
     code = (
-        "import json; from apps.catalog.models import Source; from apps.linkcheck.models import "
+        "import json; from apps.catalog.models import Source; from apps.core.models import "
         "OutboxEntry as O; print(json.dumps({'sources': {s.url: s.last_status_code for s in "
         "Source.objects.all()}, 'pending': O.objects.pending().count(), 'sent': "
         "O.objects.filter(sent_at__isnull=False).count()}))"
@@ -174,7 +174,7 @@ def test_broker_down_loses_nothing(
     sweep = manage(
         "shell",
         "-c",
-        "from apps.linkcheck.outbox import sweep; print(sweep(older_than_seconds=0))",
+        "from apps.core.outbox import sweep; print(sweep(older_than_seconds=0))",
         env={**job_env, "CELERY_BROKER_URL": BROKER},
     )
     assert sweep.stdout.strip().splitlines()[-1] == "1", sweep.stderr

@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apps.linkcheck.beat import LEASE_NAME
-from apps.linkcheck.lease import lease_acquire_or_renew
-from apps.linkcheck.models import OutboxEntry
+from apps.core.beat import LEASE_NAME
+from apps.core.lease import lease_acquire_or_renew
+from apps.core.models import OutboxEntry
 from tests.factories import SourceFactory, StoryFactory
 from tests.observability.conftest import LOCAL, sample, scrape
 
@@ -72,11 +72,11 @@ def test_outbox_depth_and_age(client: Client, metrics_on) -> None:  # type: igno
     families = scrape(client)
     assert sample(families, "kfs_outbox_pending") == 0
     assert sample(families, "kfs_outbox_oldest_pending_age_seconds") == 0
-    entry = OutboxEntry.objects.create(task="apps.linkcheck.tasks.sweep_outbox", args=[])
+    entry = OutboxEntry.objects.create(task="apps.core.tasks.sweep_outbox", args=[])
     OutboxEntry.objects.filter(pk=entry.pk).update(
         created_at=timezone.now() - datetime.timedelta(minutes=5)
     )
-    OutboxEntry.objects.create(task="apps.linkcheck.tasks.sweep_outbox", args=[])
+    OutboxEntry.objects.create(task="apps.core.tasks.sweep_outbox", args=[])
     families = scrape(client)
     assert sample(families, "kfs_outbox_pending") == 2
     age = sample(families, "kfs_outbox_oldest_pending_age_seconds")
@@ -103,7 +103,7 @@ def test_scheduler_lease_holder(client: Client, metrics_on) -> None:  # type: ig
 # The scheduler closes stale connections first, which in a test transaction would be ours.
 @pytest.mark.django_db(transaction=True)
 def test_lease_attempts_by_the_scheduler_are_counted(client: Client, metrics_on) -> None:  # type: ignore[no-untyped-def]
-    from apps.linkcheck.beat import LeaderScheduler
+    from apps.core.beat import LeaderScheduler
 
     before = sample(scrape(client), "kfs_scheduler_lease_attempts_total", outcome="leader") or 0
     scheduler = LeaderScheduler.__new__(LeaderScheduler)  # only the lease part, no beat state
@@ -127,13 +127,13 @@ def test_broken_links_of_published_stories_only(client: Client, metrics_on) -> N
 def test_tasks_are_counted_with_duration_and_failures(client: Client, metrics_on) -> None:  # type: ignore[no-untyped-def]
     from celery import shared_task
 
-    from apps.linkcheck.tasks import sweep_outbox
+    from apps.core.tasks import sweep_outbox
 
     @shared_task(name="tests.observability.explode")
     def explode() -> None:
         raise RuntimeError("boom")
 
-    name = "apps.linkcheck.tasks.sweep_outbox"
+    name = "apps.core.tasks.sweep_outbox"
     before = scrape(client)
     done = sample(before, "kfs_celery_tasks_total", task=name, outcome="succeeded") or 0
     failed = sample(before, "kfs_celery_tasks_total", task=explode.name, outcome="failed") or 0

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from apps.linkcheck import outbox
+from apps.core import outbox
 from apps.linkcheck.tasks import check_source
 from config.urls import urlpatterns as site_urlpatterns
 

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import ImpactKind
-from apps.linkcheck import outbox
+from apps.core import outbox
 from apps.submissions.models import Submission
 from config import cache as cache_backend
 from tests.factories import (

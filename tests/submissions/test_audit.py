@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.catalog.models import Story
-from apps.submissions.models import AppendOnly, AuditAction, AuditEntry, Submission
+from apps.core.models import AppendOnly, AuditAction, AuditEntry
+from apps.submissions.models import Submission
 from apps.submissions.services import story_retract, submission_approve, submission_create
 
 pytestmark = pytest.mark.django_db
@@ -144,13 +145,13 @@ def test_admin_shows_entries_but_never_adds_changes_or_deletes(
     admin_client: Client, logged: AuditEntry
 ) -> None:
     before = stored(logged)
-    changelist = reverse("admin:submissions_auditentry_changelist")
+    changelist = reverse("admin:core_auditentry_changelist")
     page = admin_client.get(changelist)
     assert page.status_code == 200
     assert "mona" in page.content.decode()
-    assert reverse("admin:submissions_auditentry_add") not in page.content.decode()
+    assert reverse("admin:core_auditentry_add") not in page.content.decode()
 
-    change = reverse("admin:submissions_auditentry_change", args=[logged.pk])
+    change = reverse("admin:core_auditentry_change", args=[logged.pk])
     view = admin_client.get(change)
     assert view.status_code == 200  # read-only view
     assert 'name="_save"' not in view.content.decode()
@@ -158,15 +159,15 @@ def test_admin_shows_entries_but_never_adds_changes_or_deletes(
         admin_client.post(change, {"message": "rewritten", "action": "approved"}).status_code == 403
     )
 
-    assert admin_client.get(reverse("admin:submissions_auditentry_add")).status_code == 403
+    assert admin_client.get(reverse("admin:core_auditentry_add")).status_code == 403
     assert (
         admin_client.post(
-            reverse("admin:submissions_auditentry_add"),
+            reverse("admin:core_auditentry_add"),
             {"action": "approved", "actor_name": "forger"},
         ).status_code
         == 403
     )
-    delete = reverse("admin:submissions_auditentry_delete", args=[logged.pk])
+    delete = reverse("admin:core_auditentry_delete", args=[logged.pk])
     assert admin_client.get(delete).status_code == 403
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     admin_client.post(

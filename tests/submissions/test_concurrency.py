@@ -19,8 +19,10 @@ from django.db import connection
 
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Organization, Source, Story, StoryStatus
-from apps.submissions import audit
-from apps.submissions.models import AuditAction, AuditEntry, Submission, SubmissionStatus
+from apps.catalog.snapshots import story_snapshot
+from apps.core import audit
+from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -88,7 +90,7 @@ def fresh(submission: Submission) -> Submission:
 def edit_payload(story: Story, **changes: Any) -> dict[str, Any]:
     from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
 
-    snapshot = audit.story_snapshot(story)
+    snapshot = story_snapshot(story)
     return {key: snapshot[key] for key in PAYLOAD_FIELDS} | changes
 
 
@@ -118,7 +120,7 @@ def test_approve_and_reject_at_once_exactly_one_wins(
     final = fresh(submission)
     assert final.version == 2
     decisions = AuditEntry.objects.filter(
-        submission=submission, action__in=[AuditAction.APPROVED, AuditAction.REJECTED]
+        submission_id=submission.pk, action__in=[AuditAction.APPROVED, AuditAction.REJECTED]
     )
     assert decisions.count() == 1
     if isinstance(wins[0], Story):

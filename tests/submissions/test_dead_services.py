@@ -16,7 +16,7 @@ RUN = "from tests.submissions.dead_services_requests import main; main()"
 STATE = """
 import json
 from apps.catalog.models import Story
-from apps.linkcheck.models import OutboxEntry
+from apps.core.models import OutboxEntry
 print(json.dumps({
     "pending": sorted(OutboxEntry.objects.pending().values_list("task", flat=True)),
     "errors": list(OutboxEntry.objects.filter(attempts__gt=0).values_list("last_error", flat=True)),

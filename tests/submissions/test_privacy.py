@@ -26,9 +26,9 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
 from apps.search.indexing import index_stories
-from apps.submissions import audit
 from apps.submissions.services import (
     additional_source_payload,
     story_retract,
@@ -124,7 +124,7 @@ def world(taxonomy: None, moderator: User) -> dict[str, Any]:
     submission_reject(submission=rejected, moderator=moderator, expected_version=1, reason="No.")
 
     # A pending edit and a pending extra source for the published file story.
-    snapshot = audit.story_snapshot(file_story)
+    snapshot = story_snapshot(file_story)
     edit = {key: snapshot[key] for key in PAYLOAD_FIELDS} | {
         "title": "Editwombat rewrote the title",
         "summary": "The editwombat summary.",

@@ -8,7 +8,8 @@ from django.core import mail
 
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story, StoryOrigin, StoryStatus
-from apps.submissions.models import AuditAction, AuditEntry, Submission, SubmissionStatus
+from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -117,8 +118,8 @@ def test_submit_logs_who_submitted_and_the_payload(payload: dict[str, Any], memb
     (entry,) = entries()
     assert entry.action == AuditAction.SUBMITTED
     assert (entry.actor, entry.actor_name) == (member, "sam")
-    assert entry.submission == submission
-    assert entry.story is None and entry.story_slug == ""
+    assert entry.submission_id == submission.pk
+    assert entry.story_id is None and entry.story_slug == ""
     assert entry.message == "Please add it."
     assert entry.before is None
     assert entry.after == submission.payload
@@ -208,7 +209,11 @@ def test_approval_records_the_decision_and_an_after_snapshot(
     assert len(approved) == 1
     entry = approved[0]
     assert (entry.actor, entry.actor_name) == (moderator, "mona")
-    assert (entry.submission, entry.story, entry.story_slug) == (submission, story, story.slug)
+    assert (entry.submission_id, entry.story_id, entry.story_slug) == (
+        submission.pk,
+        story.pk,
+        story.slug,
+    )
     assert entry.message == "Thanks!"
     assert entry.before is None
     assert entry.after["slug"] == story.slug
@@ -320,10 +325,10 @@ def test_reject_is_logged_with_its_reason(payload: dict[str, Any], moderator: Us
     assert submission.decided_by == moderator
     assert not submission.urls.exists()
     entry = entries(action=AuditAction.REJECTED)[0]
-    assert (entry.actor, entry.message, entry.submission) == (
+    assert (entry.actor, entry.message, entry.submission_id) == (
         moderator,
         "Not a failure.",
-        submission,
+        submission.pk,
     )
     assert not Story.objects.exists()
 
@@ -425,8 +430,8 @@ def test_invalid_revision_changes_nothing(payload: dict[str, Any], moderator: Us
 
 
 def edit_payload(story: Story, **changes: Any) -> dict[str, Any]:
+    from apps.catalog.snapshots import story_snapshot
     from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
-    from apps.submissions.audit import story_snapshot
 
     snapshot = story_snapshot(story)
     return {key: snapshot[key] for key in PAYLOAD_FIELDS} | changes
@@ -461,7 +466,7 @@ def test_edit_approval_applies_the_payload_to_the_same_story(
     assert Story.objects.count() == 1
     assert fresh(submission).story == story
     entry = entries(action=AuditAction.APPROVED)[0]
-    assert entry.story == story and entry.story_slug == story.slug
+    assert entry.story_id == story.pk and entry.story_slug == story.slug
     assert (entry.before["title"], entry.before["version"]) == ("etcd ran out of space", 1)
     assert (entry.after["title"], entry.after["version"]) == ("etcd ran out of disk space", 2)
     assert entry.before["components"] == ["dns"]
@@ -626,7 +631,7 @@ def test_retract_logs_before_and_after(published_story: Story, moderator: User) 
     (entry,) = entries()
     assert entry.action == AuditAction.RETRACTED
     assert (entry.actor, entry.actor_name, entry.message) == (moderator, "mona", "Made up.")
-    assert (entry.story, entry.story_slug, entry.submission) == (story, story.slug, None)
+    assert (entry.story_id, entry.story_slug, entry.submission_id) == (story.pk, story.slug, None)
     assert (entry.before["status"], entry.before["version"]) == ("published", 1)
     assert (entry.after["status"], entry.after["version"]) == ("retracted", 2)
     assert entry.before["title"] == entry.after["title"] == "etcd ran out of space"
@@ -672,7 +677,7 @@ def test_story_edit_logs_before_and_after(published_story: Story, moderator: Use
     assert (story.title, story.version) == ("etcd filled its disk", 2)
     (entry,) = entries()
     assert entry.action == AuditAction.STORY_EDITED
-    assert (entry.actor, entry.story, entry.submission) == (moderator, story, None)
+    assert (entry.actor, entry.story_id, entry.submission_id) == (moderator, story.pk, None)
     assert (entry.before["title"], entry.after["title"]) == (
         "etcd ran out of space",
         "etcd filled its disk",
@@ -793,7 +798,7 @@ def test_rejection_email_carries_the_reason(
 def test_no_email_without_an_address(
     payload: dict[str, Any], moderator: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from apps.linkcheck.models import OutboxEntry
+    from apps.core.models import OutboxEntry
     from apps.submissions.models import Notification
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -829,7 +834,7 @@ def test_send_notification_is_idempotent(payload: dict[str, Any]) -> None:
     from apps.submissions.tasks import notify_submitter
 
     submission = submission_create(payload=payload, email="me@example.org")
-    entry = entries(submission=submission)[0]
+    entry = entries(submission_id=submission.pk)[0]
     assert send_notification(entry.pk) is True
     assert send_notification(entry.pk) is False
     assert notify_submitter.apply(args=[entry.pk]).get() is False

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
-from apps.submissions.models import AuditEntry, Submission, SubmissionStatus
+from apps.core.models import AuditEntry
+from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
     story_edit,
     submission_approve,

@@ -3,7 +3,7 @@ from typing import Any
 from django import template
 from django.db import DatabaseError
 
-from apps.api.permissions import MODERATOR, has_role
+from apps.core.roles import MODERATOR, has_role
 from apps.submissions.models import Submission
 
 register = template.Library()

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from apps.api.permissions import MODERATOR, has_role
 from apps.catalog.models import (
     Component,
     ComponentArea,
@@ -20,6 +19,7 @@ from apps.catalog.models import (
     Platform,
     Story,
 )
+from apps.core.roles import MODERATOR, has_role
 from apps.submissions.duplicates import Duplicate, find_duplicates
 from apps.submissions.models import Submission
 from apps.submissions.ratelimit import RateLimited

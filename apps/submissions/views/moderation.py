@@ -10,8 +10,9 @@ from django.views.generic import ListView, TemplateView
 
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story
+from apps.catalog.snapshots import story_snapshot
+from apps.core.models import AuditEntry
 from apps.search.facets import with_params
-from apps.submissions import audit
 from apps.submissions.diff import story_diff
 from apps.submissions.duplicates import find_duplicates
 from apps.submissions.forms import (
@@ -23,7 +24,7 @@ from apps.submissions.forms import (
     RetractForm,
     VersionedForm,
 )
-from apps.submissions.models import AuditEntry, Submission, SubmissionKind, SubmissionStatus
+from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -117,7 +118,7 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
         if submission.kind == SubmissionKind.NEW or submission.story is None:
             return None, None
         if submission.is_open:
-            current = audit.story_snapshot(submission.story)
+            current = story_snapshot(submission.story)
             return current, current["version"]
         return submission.base, submission.base_version
 
@@ -146,7 +147,7 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
             for dup in find_duplicates(urls, public_only=False, exclude=submission)
             if story is None or dup.story is None or dup.story.pk != story.pk
         ]
-        log = Q(submission=submission)
+        log = Q(submission_id=submission.pk)
         if story is not None:
             log |= Q(story_id=story.pk)
         context.update(

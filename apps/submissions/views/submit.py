@@ -13,9 +13,10 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 from apps.catalog.models import Story
 from apps.catalog.rendering import render_preview
 from apps.catalog.slugs import is_slug
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_to_payload
 from apps.core.limits import MAX_SOURCES, MAX_URL
-from apps.submissions import audit, ratelimit
+from apps.submissions import ratelimit
 from apps.submissions.duplicates import Duplicate
 from apps.submissions.forms import (
     AddSourceForm,
@@ -213,7 +214,7 @@ class SuggestEditView(StoryFormPage):
 
     def initial_payload(self) -> dict[str, Any]:
         if not hasattr(self, "_current"):
-            snapshot = audit.story_snapshot(self.edited)
+            snapshot = story_snapshot(self.edited)
             self._current = {key: snapshot[key] for key in PAYLOAD_FIELDS}
         return self._current
 

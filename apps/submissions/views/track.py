@@ -5,14 +5,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from apps.core.models import AuditAction, AuditEntry
 from apps.submissions.forms import StoryForm
-from apps.submissions.models import (
-    AuditAction,
-    AuditEntry,
-    Submission,
-    SubmissionKind,
-    SubmissionStatus,
-)
+from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.services import SubmissionConflict, submission_revise
 from apps.submissions.views.helpers import PrivatePageMixin, payload_view
 from apps.submissions.views.submit import StoryFormPage
@@ -48,7 +43,7 @@ class TrackView(PrivatePageMixin, StoryFormPage):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         submission = self.tracked
-        entries = AuditEntry.objects.filter(submission=submission).order_by("at", "pk")
+        entries = AuditEntry.objects.filter(submission_id=submission.pk).order_by("at", "pk")
         story = submission.story
         context.update(
             submission=submission,

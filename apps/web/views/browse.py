@@ -8,7 +8,6 @@ from django.db.models.functions import Lower, RowNumber
 from django.http import HttpRequest, QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
-from apps.api.permissions import MODERATOR, has_role
 from apps.catalog.aggregates import stored_aggregate
 from apps.catalog.counts import stored_counts
 from apps.catalog.filters import StoryFilterSet
@@ -20,6 +19,7 @@ from apps.catalog.models import (
     Story,
     StoryMitigation,
 )
+from apps.core.roles import MODERATOR, has_role
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
 from apps.search.facets import (

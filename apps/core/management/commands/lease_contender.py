@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.linkcheck.lease import lease_acquire_or_renew, lease_release
+from apps.core.lease import lease_acquire_or_renew, lease_release
 
 
 class Command(BaseCommand):

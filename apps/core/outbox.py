@@ -9,7 +9,7 @@ from celery import Task
 from django.db import transaction
 from django.utils import timezone
 
-from apps.linkcheck.models import OutboxEntry
+from apps.core.models import OutboxEntry
 
 logger = logging.getLogger(__name__)
 # One attempt, and no subscription on the result backend: nothing waits for the result.

@@ -3,9 +3,10 @@ from celery import current_app
 from django.db import transaction
 from django.test import Client
 
-from apps.linkcheck import outbox
-from apps.linkcheck.models import OutboxEntry
-from apps.linkcheck.tasks import check_source, sweep_outbox
+from apps.core import outbox
+from apps.core.models import OutboxEntry
+from apps.core.tasks import sweep_outbox
+from apps.linkcheck.tasks import check_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

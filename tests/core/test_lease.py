@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from apps.linkcheck.lease import lease_acquire_or_renew, lease_holder, lease_release
-from apps.linkcheck.models import SchedulerLease
+from apps.core.lease import lease_acquire_or_renew, lease_holder, lease_release
+from apps.core.models import SchedulerLease
 from tests.linkcheck.conftest import BASE
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +47,11 @@ def test_scheduler_dispatches_only_as_leader(
 ) -> None:
     from celery import current_app
 
-    from apps.linkcheck.beat import LeaderScheduler
+    from apps.core.beat import LeaderScheduler
 
     dispatched: list[str] = []
     # Beat refreshes its connection each time; here the test's transaction must stay open.
-    monkeypatch.setattr("apps.linkcheck.beat.close_old_connections", lambda: None)
+    monkeypatch.setattr("apps.core.beat.close_old_connections", lambda: None)
     monkeypatch.setattr(
         "celery.beat.PersistentScheduler.tick",
         lambda self, *a, **k: dispatched.append(self.holder) or 1.0,
@@ -113,7 +113,7 @@ def test_two_processes_exactly_one_leader_and_takeover_after_expiry(
 
 def _holder(env: dict[str, str]) -> str:
     code = (
-        "from apps.linkcheck.lease import lease_holder; "
+        "from apps.core.lease import lease_holder; "
         "lease = lease_holder('celery-beat'); print(lease.holder if lease else '-')"
     )
     result = subprocess.run(  # noqa: S603

@@ -18,7 +18,7 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import close_old_connections
 
-from apps.linkcheck.lease import lease_acquire_or_renew, lease_release
+from apps.core.lease import lease_acquire_or_renew, lease_release
 from apps.observability.metrics import LEASE_RENEWALS
 
 logger = logging.getLogger(__name__)

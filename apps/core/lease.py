@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
-from apps.linkcheck.models import SchedulerLease
+from apps.core.models import SchedulerLease
 
 
 def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedelta) -> bool:
