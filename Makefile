@@ -115,7 +115,8 @@ bench-pages: install
 bench-search: install
 	bench/run search $(SIZE)
 
-## Search quality over tests/search/relevance.yaml on SQLite and, with DATABASE_URL, PostgreSQL
+## Search quality over tests/search/relevance.yaml on SQLite and, with DATABASE_URL, PostgreSQL;
+## records each engine's first 3 results in tests/search/relevance_top3.yaml
 RELEVANCE_SQLITE ?= sqlite:///$(CURDIR)/var/relevance.sqlite3
 relevance: install-dev
 	@mkdir -p var
@@ -123,7 +124,7 @@ relevance: install-dev
 		DATABASE_URL=$$url $(MANAGE) migrate --no-input -v0 && \
 		DATABASE_URL=$$url $(MANAGE) import_stories -v0 >/dev/null && \
 		DATABASE_URL=$$url $(MANAGE) rebuild_search_index -v0 >/dev/null && \
-		DATABASE_URL=$$url $(MANAGE) search_relevance $(RELEVANCE_ARGS) || exit 1; \
+		DATABASE_URL=$$url $(MANAGE) search_relevance --write-top3 $(RELEVANCE_ARGS) || exit 1; \
 	done
 	@[ -n "$$DATABASE_URL" ] || echo "PostgreSQL not measured: set DATABASE_URL=postgres://..."
 
