@@ -44,20 +44,19 @@ from apps.catalog.models import Story
 from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.records import StoryRecord
 from apps.core.roles import MODERATOR, has_role
-from apps.submissions import abuse
 from apps.submissions.diff import story_diff
 from apps.submissions.duplicates import find_duplicates
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
-from apps.submissions.ratelimit import RateLimited, check_submission
+from apps.submissions.ratelimit import RateLimited
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
     check_payload,
     submission_approve,
-    submission_create,
     submission_reject,
     submission_request_changes,
 )
+from apps.submissions.submitting import submit
 
 T = TypeVar("T")
 EXTRA_KEYS = tuple(SubmissionExtrasSerializer().fields)
@@ -245,24 +244,21 @@ class SubmissionViewSet(
         if duplicates:
             raise ValidationError(duplicates)
         # Counted only once the body is valid, so fixing a typo does not use up the limit.
+        note = values.get("note", "")
         try:
-            client_key = check_submission(request._request)
+            submission = submit(
+                request=request._request,
+                payload=payload,
+                texts=(record.summary, note),
+                story=story,
+                note=note,
+                email=values.get("email", ""),
+            )
         except RateLimited as exc:
             raise Throttled(
                 wait=exc.retry_after,
                 detail="Too many submissions from your account or network address.",
             ) from None
-        note = values.get("note", "")
-        try:
-            submission = submission_create(
-                payload=payload,
-                story=story,
-                note=note,
-                email=values.get("email", ""),
-                submitter=request.user,
-                client_key=client_key,
-                flags=abuse.assess(texts=(record.summary, note)),
-            )
         except SubmissionInvalid as exc:
             raise ValidationError(exc.by_field()) from None
         fresh = Submission.objects.for_queue().get(pk=submission.pk)

@@ -6,7 +6,7 @@ services.check_payload, whose problems are mapped back onto the fields here.
 
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django import forms
 from django.forms import BaseFormSet, formset_factory
@@ -65,12 +65,17 @@ class HoneypotMixin(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("started", abuse.form_started_token())
 
-    def flags(self, *texts: str) -> list[str]:
-        return abuse.assess(
-            honeypot=self.data.get(self.add_prefix("website"), "") or "",
-            started_token=self.data.get(self.add_prefix("started"), "") or "",
-            texts=texts,
-        )
+    def bot_signals(self) -> "BotSignals":
+        """What the abuse check reads from the form beyond the texts."""
+        return {
+            "honeypot": self.data.get(self.add_prefix("website"), "") or "",
+            "started_token": self.data.get(self.add_prefix("started"), "") or "",
+        }
+
+
+class BotSignals(TypedDict):
+    honeypot: str
+    started_token: str
 
 
 class ContactMixin(forms.Form):

@@ -35,8 +35,8 @@ from apps.submissions.services import (
     SubmissionInvalid,
     additional_source_payload,
     check_payload,
-    submission_create,
 )
+from apps.submissions.submitting import submit
 from apps.submissions.views.helpers import (
     component_areas,
     public_duplicates,
@@ -78,7 +78,8 @@ class StoryFormPage(TemplateResponseMixin, ContextMixin, View):
     def initial_payload(self) -> dict[str, Any]:
         return {}
 
-    def save(self, form: StoryForm, payload: dict[str, Any], client_key: str) -> Submission:
+    def save(self, form: StoryForm, payload: dict[str, Any]) -> Submission:
+        """Store it, counted against the rate limit (RateLimited past it)."""
         raise NotImplementedError
 
     def build_forms(self, data: Any = None) -> tuple[StoryForm, Any]:
@@ -122,13 +123,11 @@ class StoryFormPage(TemplateResponseMixin, ContextMixin, View):
         if payload is None:
             return self.render_forms(form, formset, status=400)
         try:
-            client_key = ratelimit.check_submission(request)
+            submission = self.save(form, payload)
         except RateLimited as exc:
             response = self.render_forms(form, formset, status=429, **rate_limited_context(exc))
             response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        try:
-            submission = self.save(form, payload, client_key)
         except SubmissionInvalid as exc:
             apply_problems(form, formset, exc.by_field(), self.rows)
             return self.render_forms(form, formset, status=400)
@@ -192,15 +191,15 @@ def _filled(row: Any) -> bool:
 class SubmitStoryView(StoryFormPage):
     extra_context = {"heading": "Submit a story"}
 
-    def save(self, form: StoryForm, payload: dict[str, Any], client_key: str) -> Submission:
+    def save(self, form: StoryForm, payload: dict[str, Any]) -> Submission:
         data = form.cleaned_data
-        return submission_create(
+        return submit(
+            request=self.request,
             payload=payload,
+            texts=(data.get("summary", ""), data.get("note", "")),
             note=data.get("note", ""),
             email=data.get("email", ""),
-            submitter=self.request.user,
-            client_key=client_key,
-            flags=form.flags(data.get("summary", ""), data.get("note", "")),
+            **form.bot_signals(),
         )
 
 
@@ -221,16 +220,16 @@ class SuggestEditView(StoryFormPage):
     def changes_anything(self, payload: dict[str, Any]) -> bool:
         return payload != self.initial_payload()
 
-    def save(self, form: StoryForm, payload: dict[str, Any], client_key: str) -> Submission:
+    def save(self, form: StoryForm, payload: dict[str, Any]) -> Submission:
         data = form.cleaned_data
-        return submission_create(
+        return submit(
+            request=self.request,
             payload=payload,
+            texts=(data.get("summary", ""), data.get("note", "")),
             story=self.story,
             note=data.get("note", ""),
             email=data.get("email", ""),
-            submitter=self.request.user,
-            client_key=client_key,
-            flags=form.flags(data.get("summary", ""), data.get("note", "")),
+            **form.bot_signals(),
         )
 
 
@@ -274,24 +273,22 @@ class AddSourceView(TemplateResponseMixin, View):
         except SubmissionInvalid as exc:
             self.apply_problems(form, exc, len(payload["sources"]) - 1)
             return self.render_form(form, status=400)
-        try:
-            client_key = ratelimit.check_submission(request)
-        except RateLimited as exc:
-            response = self.render_form(form, status=429, **rate_limited_context(exc))
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
         data = form.cleaned_data
         try:
-            submission = submission_create(
+            submission = submit(
+                request=request,
                 payload=payload,
+                texts=(data.get("note", ""),),
                 story=self.story,
                 kind=SubmissionKind.SOURCE,
                 note=data.get("note", ""),
                 email=data.get("email", ""),
-                submitter=request.user,
-                client_key=client_key,
-                flags=form.flags(data.get("note", "")),
+                **form.bot_signals(),
             )
+        except RateLimited as exc:
+            response = self.render_form(form, status=429, **rate_limited_context(exc))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except SubmissionInvalid as exc:
             self.apply_problems(form, exc, len(payload["sources"]) - 1)
             return self.render_form(form, status=400)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from apps.core.models import AuditAction, AuditEntry
+from apps.submissions import ratelimit
 from apps.submissions.forms import StoryForm
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.services import SubmissionConflict, submission_revise
@@ -77,7 +78,8 @@ class TrackView(PrivatePageMixin, StoryFormPage):
         form.add_error(None, exc.message)
         return self.render_forms(form, formset, status=409, closed=exc.message)
 
-    def save(self, form: StoryForm, payload: dict[str, Any], client_key: str) -> Submission:
+    def save(self, form: StoryForm, payload: dict[str, Any]) -> Submission:
+        ratelimit.check_submission(self.request)
         try:
             version = int(self.request.POST.get("version", ""))
         except ValueError:
