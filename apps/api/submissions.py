@@ -41,13 +41,12 @@ from apps.api.submission_serializers import (
 from apps.api.views import ApiViewSetMixin
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
-from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.records import StoryRecord
 from apps.core.roles import MODERATOR, has_role
-from apps.submissions.diff import story_diff
 from apps.submissions.duplicates import find_duplicates
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.ratelimit import RateLimited
+from apps.submissions.review import review
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -182,27 +181,10 @@ class SubmissionViewSet(
         return dict(SubmissionSerializer(submission, context=context).data)
 
     def _attach_review(self, submission: Submission) -> None:
-        story = submission.story
-        current = None
-        if submission.kind != SubmissionKind.NEW:
-            current = story_snapshot(story) if story is not None else submission.base
-        submission.diff = story_diff(current, submission.payload)  # type: ignore[attr-defined]
-        submission.story_version = current.get("version") if current else None  # type: ignore[attr-defined]
-        urls = [source.get("url", "") for source in submission.payload.get("sources", [])]
-        found = [
-            match
-            for match in find_duplicates(urls, public_only=False, exclude=submission)
-            if story is None or match.story is None or match.story.pk != story.pk
-        ]
-        # A stable order keeps the ETag stable.
-        found.sort(
-            key=lambda d: (
-                d.url,
-                d.story.pk if d.story else 0,
-                d.submission.pk if d.submission else 0,
-            )
-        )
-        submission.duplicates = found  # type: ignore[attr-defined]
+        checked = review(submission)
+        submission.diff = checked.changes  # type: ignore[attr-defined]
+        submission.story_version = checked.story_version  # type: ignore[attr-defined]
+        submission.duplicates = checked.duplicates  # type: ignore[attr-defined]
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.represent(self.get_object()))

@@ -10,11 +10,8 @@ from django.views.generic import ListView, TemplateView
 
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story
-from apps.catalog.snapshots import story_snapshot
 from apps.core.models import AuditEntry
 from apps.search.facets import with_params
-from apps.submissions.diff import story_diff
-from apps.submissions.duplicates import find_duplicates
 from apps.submissions.forms import (
     STATUS_FILTERS,
     ApproveForm,
@@ -25,6 +22,7 @@ from apps.submissions.forms import (
     VersionedForm,
 )
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
+from apps.submissions.review import review
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
@@ -113,15 +111,6 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
     def load(self) -> Submission:
         return get_object_or_404(Submission.objects.for_queue(), pk=self.pk)
 
-    def comparison(self, submission: Submission) -> tuple[dict[str, Any] | None, int | None]:
-        """What the proposal is compared with, and the story version that is."""
-        if submission.kind == SubmissionKind.NEW or submission.story is None:
-            return None, None
-        if submission.is_open:
-            current = story_snapshot(submission.story)
-            return current, current["version"]
-        return submission.base, submission.base_version
-
     def action_forms(
         self, submission: Submission, story_version: int | None, bound: VersionedForm | None
     ) -> dict[str, VersionedForm]:
@@ -139,34 +128,23 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         submission = self.load()
         payload = submission.payload if isinstance(submission.payload, dict) else {}
-        before, story_version = self.comparison(submission)
         story = submission.story
-        urls = [str(s.get("url", "")) for s in payload.get("sources", [])]
-        duplicates = [
-            dup
-            for dup in find_duplicates(urls, public_only=False, exclude=submission)
-            if story is None or dup.story is None or dup.story.pk != story.pk
-        ]
+        checked = review(submission)
         log = Q(submission_id=submission.pk)
         if story is not None:
             log |= Q(story_id=story.pk)
         context.update(
             submission=submission,
             sent=payload_view(payload),
-            changes=story_diff(before, payload),
-            compared_with_current=submission.is_open and before is not None,
-            story_changed=(
-                submission.is_open
-                and story is not None
-                and submission.kind != SubmissionKind.NEW
-                and story_version != submission.base_version
-            ),
-            duplicates=duplicates,
+            changes=checked.changes,
+            compared_with_current=checked.compared_with_current,
+            story_changed=checked.story_changed,
+            duplicates=checked.duplicates,
             earlier=Submission.objects.from_same_submitter(submission).select_related("story")[
                 :EARLIER_SHOWN
             ],
             log=AuditEntry.objects.filter(log).order_by("at", "pk"),
-            forms=self.action_forms(submission, story_version, kwargs.get("bound")),
+            forms=self.action_forms(submission, checked.story_version, kwargs.get("bound")),
             can_approve=submission.status == SubmissionStatus.PENDING,
             can_reject=submission.is_open,
         )
