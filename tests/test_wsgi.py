@@ -10,7 +10,7 @@ def test_the_wsgi_application_freezes_what_start_up_built() -> None:
         "import gc; before = gc.get_freeze_count(); import config.wsgi; "
         "from apps.web import views; print(before, gc.get_freeze_count())"
     )
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     ).stdout.split()
     before, after = int(out[0]), int(out[1])
