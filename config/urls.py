@@ -18,7 +18,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/token/", ApiTokenView.as_view(), name="api-token"),
-    path("affected/", include("apps.affected.urls")),
+    path("affected/", include("apps.web.affected_urls")),
     path("", include("apps.submissions.urls")),
     path("", include("apps.web.urls")),
 ]

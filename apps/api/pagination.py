@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from apps.web.views.paging import StoryPaginator
+from apps.catalog.paging import StoryPaginator
 
 MAX_PAGE = 1_000_000
 

@@ -12,9 +12,18 @@
 from typing import Any
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from apps.api.serializers import StrictFieldsMixin
-from apps.catalog.filters import ComponentFilterSet, MitigationFilterSet, StoryFilterSet
+from apps.catalog.filters import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    ComponentFilterSet,
+    MitigationFilterSet,
+    SlugFilter,
+    StoryFilterSet,
+    YearFilter,
+)
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -50,6 +59,21 @@ NO_NUL = "^[^\\u0000]*$"
 # Set on an operation with extend_schema(extensions=...): its reads need an account.
 AUTHENTICATED_READ = "x-authentication-required"
 FILTERSETS = (StoryFilterSet, ComponentFilterSet, MitigationFilterSet)
+
+
+def _describe_filters() -> None:
+    """How the catalogue's filters appear in the schema (the catalogue knows no schema)."""
+    year = {"type": "integer", "minimum": EARLIEST_YEAR, "maximum": LATEST_YEAR}
+    extend_schema_field(year)(YearFilter)
+    for filterset in FILTERSETS:
+        for item in filterset.base_filters.values():
+            if isinstance(item, SlugFilter):
+                # Declared: drf-spectacular would look for field_name plus to_field_name
+                # (slug__slug).
+                extend_schema_field({"type": "string", "description": str(item.label)})(item)
+
+
+_describe_filters()
 
 
 def _slug_values() -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from apps.api import submissions, views
+from apps.api import affected, submissions, views
 
 app_name = "api"
 
@@ -26,7 +26,7 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
 
 urlpatterns = [
     path("", views.GuideView.as_view(), name="guide"),
-    path("v1/affected/", include("apps.affected.api_urls")),
+    path("v1/affected/", affected.AffectedView.as_view(), name="affected"),
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

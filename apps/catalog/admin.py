@@ -17,11 +17,11 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.services import story_claim
+from apps.catalog.signals import stories_changed
 from apps.catalog.slugs import is_slug
 from apps.catalog.snapshots import story_snapshot
 from apps.core import audit
 from apps.core.models import AuditAction
-from apps.search.indexing import index_stories
 
 
 class SourceInline(admin.TabularInline):
@@ -134,7 +134,7 @@ class StoryAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)
-        index_stories([form.instance.pk])
+        stories_changed.send(sender=Story, story_ids=[form.instance.pk])
         audit.record(
             action=AuditAction.STORY_EDITED,
             actor=request.user,
@@ -154,7 +154,7 @@ class StoryAdmin(admin.ModelAdmin):
             before=story_snapshot(obj),
         )
         super().delete_model(request, obj)
-        index_stories([pk])
+        stories_changed.send(sender=Story, story_ids=[pk])
 
 
 @admin.register(Source)
@@ -189,7 +189,8 @@ class ReindexStoriesMixin:
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
-        index_stories(form.instance.stories.values_list("pk", flat=True))
+        stories = form.instance.stories.values_list("pk", flat=True)
+        stories_changed.send(sender=Story, story_ids=stories)
 
 
 @admin.register(Component)

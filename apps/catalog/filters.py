@@ -4,7 +4,6 @@ from typing import Any
 
 import django_filters
 from django import forms
-from drf_spectacular.utils import extend_schema_field
 
 from apps.catalog.models import (
     Component,
@@ -25,7 +24,6 @@ EARLIEST_YEAR = 2014
 LATEST_YEAR = 2100
 
 
-@extend_schema_field({"type": "integer", "minimum": 2014, "maximum": 2100})
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
@@ -35,8 +33,6 @@ class SlugFilter(django_filters.ModelMultipleChoiceFilter):
 
     def __init__(self, *, label: str, **kwargs: Any) -> None:
         super().__init__(to_field_name="slug", label=label, **kwargs)
-        # Declared: drf-spectacular would look for field_name plus to_field_name (slug__slug).
-        extend_schema_field({"type": "string", "description": label})(self)
 
 
 class StoryFilterSet(django_filters.FilterSet):

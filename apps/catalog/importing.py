@@ -30,8 +30,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import rendered_fields
-from apps.catalog.services import _enqueue_first_checks
-from apps.catalog.signals import catalogue_imported
+from apps.catalog.signals import catalogue_imported, stories_changed, story_links_written
 from apps.catalog.slugs import slug_words
 from apps.catalog.storyfiles.mapping import record_from_mitigation
 from apps.catalog.storyfiles.parsing import Catalogue
@@ -44,7 +43,6 @@ from apps.catalog.storyfiles.records import (
     UpstreamRecord,
 )
 from apps.core.models import AuditAction, AuditEntry
-from apps.search.indexing import index_stories, unindexed_story_ids
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
@@ -454,8 +452,8 @@ class _StoryImport:
             + [(story, before, record) for story, record, before in changed]
         )
         ids = [story.pk for story, _ in pairs]
-        index_stories(ids)
-        _enqueue_first_checks(ids)
+        stories_changed.send(sender=Story, story_ids=ids)
+        story_links_written.send(sender=Story, story_ids=ids)
         self.report.count("stories", "created", len(created))
         self.report.count("stories", "updated", len(updated))
 
@@ -595,9 +593,9 @@ class _StoryImport:
         return pruned_ids
 
 
-def _index_in_batches(ids: Iterable[int]) -> None:
+def _changed_in_batches(ids: Iterable[int]) -> None:
     for batch in _batches(ids, BATCH_SIZE):
-        index_stories(batch)
+        stories_changed.send(sender=Story, story_ids=batch)
 
 
 @transaction.atomic
@@ -645,6 +643,6 @@ def catalogue_import(
         report.counts.get(kind, Counter())["updated"] for kind in ("components", "mitigations")
     )
     if shared_text_changed:
-        _index_in_batches(Story.objects.order_by("pk").values_list("pk", flat=True).iterator())
-    _index_in_batches([*pruned_ids, *unindexed_story_ids()])
+        _changed_in_batches(Story.objects.order_by("pk").values_list("pk", flat=True).iterator())
+    _changed_in_batches(pruned_ids)
     return report

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -23,9 +22,9 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import rendered_fields
+from apps.catalog.signals import stories_changed, story_links_written
 from apps.catalog.slugs import is_slug, slug_words
 from apps.catalog.storyfiles.records import StoryRecord
-from apps.search.indexing import index_stories
 
 
 def _organization(name: str, cache: dict[str, Organization]) -> Organization | None:
@@ -153,27 +152,6 @@ def _write_story(
     return story
 
 
-def _enqueue_first_checks(story_ids: list[int]) -> None:
-    """Check new source links and upstream issues soon, when those jobs are enabled."""
-    from apps.core.outbox import enqueue
-    from apps.linkcheck.tasks import check_source, sync_upstream_issue
-
-    if settings.LINKCHECK_ENABLED:
-        for pk in Source.objects.filter(
-            story_id__in=story_ids, last_checked_at__isnull=True
-        ).values_list("pk", flat=True):
-            enqueue(check_source, pk)
-    if settings.UPSTREAM_SYNC_ENABLED:
-        for pk in (
-            UpstreamIssue.objects.filter(
-                story_links__story_id__in=story_ids, last_checked_at__isnull=True
-            )
-            .distinct()
-            .values_list("pk", flat=True)
-        ):
-            enqueue(sync_upstream_issue, pk)
-
-
 def story_claim(
     *, story: Story, expected_version: int, fields: dict[str, Any] | None = None
 ) -> None:
@@ -232,7 +210,7 @@ def story_update(
         story.platforms.set(platforms)
     if impacts is not None:
         story.impacts.set(impacts)
-    index_stories([story.pk])
+    stories_changed.send(sender=Story, story_ids=[story.pk])
     story.refresh_from_db()
     return story
 
@@ -330,8 +308,8 @@ def story_write(
     written = _write_story(
         story, record, _Lookups.load(), origin=StoryOrigin.WEB, bump_version=False
     )
-    index_stories([written.pk])
-    _enqueue_first_checks([written.pk])
+    stories_changed.send(sender=Story, story_ids=[written.pk])
+    story_links_written.send(sender=Story, story_ids=[written.pk])
     return written
 
 
@@ -345,5 +323,5 @@ def story_retract(*, story: Story, expected_version: int) -> Story:
     if not story.is_public:
         raise StoryNotPublic(story.slug)
     story.retract(expected_version=expected_version)
-    index_stories([story.pk])
+    stories_changed.send(sender=Story, story_ids=[story.pk])
     return story

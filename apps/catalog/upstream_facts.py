@@ -10,9 +10,9 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from apps.catalog.models import StoryUpstreamIssue, UpstreamIssue
+from apps.catalog.models import Story, StoryUpstreamIssue, UpstreamIssue
+from apps.catalog.signals import stories_changed
 from apps.catalog.storyfiles.upstreamfacts import UpstreamFacts, load_upstream_facts
-from apps.search.indexing import index_stories
 
 FACT_FIELDS = [
     "state", "title", "labels", "milestone", "opened_at", "closed_at", "merged_at",
@@ -54,10 +54,11 @@ def apply_upstream_facts(facts: dict[str, UpstreamFacts]) -> int:
         changed.append(issue)
     UpstreamIssue.objects.bulk_update(changed, FACT_FIELDS)
     if retitled:
-        index_stories(
-            StoryUpstreamIssue.objects.filter(upstream_issue__in=retitled).values_list(
+        stories_changed.send(
+            sender=Story,
+            story_ids=StoryUpstreamIssue.objects.filter(upstream_issue__in=retitled).values_list(
                 "story_id", flat=True
-            )
+            ),
         )
     return len(changed)
 

@@ -17,12 +17,18 @@ from typing import Any
 from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import close_old_connections
+from prometheus_client import Counter
 
 from apps.core.lease import lease_acquire_or_renew, lease_release
-from apps.observability.metrics import LEASE_RENEWALS
 
 logger = logging.getLogger(__name__)
 LEASE_NAME = "celery-beat"
+LEASE_RENEWALS = Counter(
+    "kfs_scheduler_lease_attempts",
+    "Scheduler lease acquire-or-renew attempts by this process, by outcome "
+    "(leader, standby, error).",
+    ["outcome"],
+)
 
 
 class LeaderScheduler(PersistentScheduler):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.catalog.models import Source, UpstreamIssue
+from apps.linkcheck import github, health, upstream
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,7 @@ def _enabled(flag: str, what: str) -> bool:
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), max_retries=3, retry_backoff=True)
 def check_source(source_id: int) -> None:
     if _enabled("LINKCHECK_ENABLED", f"link check of source {source_id}"):
-        from apps.linkcheck.health import check_source as check
-
-        check(source_id)
+        health.check_source(source_id)
 
 
 @shared_task(acks_late=True)
@@ -44,12 +43,9 @@ def check_all_sources() -> int:
 def sync_upstream_issue(self: Task, issue_id: int) -> None:
     if not _enabled("UPSTREAM_SYNC_ENABLED", f"upstream sync of issue {issue_id}"):
         return
-    from apps.linkcheck.github import RateLimited
-    from apps.linkcheck.upstream import sync_issue
-
     try:
-        sync_issue(issue_id)
-    except RateLimited as exc:
+        upstream.sync_issue(issue_id)
+    except github.RateLimited as exc:
         # Come back when GitHub's window resets instead of hammering it.
         wait = max(1, int((exc.reset_at - timezone.now()).total_seconds()) + 1)
         raise self.retry(countdown=wait, exc=exc) from None
@@ -60,7 +56,5 @@ def sync_all_upstream() -> dict[str, int]:
     """One task for the whole batch, so GitHub's rate limit is respected in one place."""
     if not _enabled("UPSTREAM_SYNC_ENABLED", "upstream sync run"):
         return {}
-    from apps.linkcheck.upstream import sync_issues
-
     ids = list(UpstreamIssue.objects.public().values_list("pk", flat=True))
-    return dict(sync_issues(ids))
+    return dict(upstream.sync_issues(ids))

@@ -10,10 +10,10 @@ from urllib.parse import quote
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.catalog.models import UpstreamIssue
+from apps.catalog.models import Story, UpstreamIssue
+from apps.catalog.signals import stories_changed
 from apps.linkcheck.github import GitHubClient, GitHubError, RateLimited
 from apps.observability.metrics import UPSTREAM_SYNC_RESULTS
-from apps.search.indexing import index_stories
 
 UPDATED = "updated"
 UNCHANGED = "unchanged"
@@ -152,7 +152,8 @@ def _sync_state(issue: UpstreamIssue, client: GitHubClient) -> str:
     )
     if retitled:
         # The title is part of the search text of the stories that link the issue.
-        index_stories(issue.story_links.values_list("story_id", flat=True))
+        stories = issue.story_links.values_list("story_id", flat=True)
+        stories_changed.send(sender=Story, story_ids=stories)
     return UPDATED
 
 

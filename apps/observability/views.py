@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.core.clientip import client_ip
-from apps.observability.metrics import exposition
+from apps.observability.state import exposition
 
 # generate_latest() writes the classic text format, which every Prometheus version reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -22,6 +22,7 @@ from apps.catalog.models import (
     SourceKind,
     Story,
 )
+from apps.core.querystrings import with_params
 
 TOP_COMPONENTS = 20
 TOP_ORGANIZATIONS = 12
@@ -41,21 +42,6 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue]
-
-
-def with_params(params: QueryDict, **changes: str | list[str] | None) -> str:
-    """The query string with parameters set (a list sets several values; None removes
-    the parameter), always back on the first page."""
-    updated = params.copy()
-    updated.pop("page", None)
-    for name, value in changes.items():
-        if value is None:
-            updated.pop(name, None)
-        elif isinstance(value, list):
-            updated.setlist(name, value)
-        else:
-            updated[name] = value
-    return f"?{updated.urlencode()}"
 
 
 def toggle_url(params: QueryDict, name: str, value: str) -> str:

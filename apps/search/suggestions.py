@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from apps.catalog.models import Component, Platform
-from apps.search.facets import with_params
+from apps.core.querystrings import with_params
 from apps.search.query import ParsedQuery
 from apps.search.thesaurus import phrase_key
 

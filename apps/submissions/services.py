@@ -28,7 +28,9 @@ from apps.catalog.storyfiles.records import Problem, StoryRecord
 from apps.core import audit
 from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
 from apps.core.models import AuditAction, AuditEntry
+from apps.core.outbox import enqueue
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus, SubmissionURL
+from apps.submissions.tasks import notify_submitter
 
 PAYLOAD_SLUG = "submission"
 
@@ -93,9 +95,6 @@ def _save_urls(submission: Submission, record: StoryRecord) -> None:
 
 def _notify(entry: AuditEntry, submission: Submission) -> None:
     if submission.email:
-        from apps.core.outbox import enqueue
-        from apps.submissions.tasks import notify_submitter
-
         enqueue(notify_submitter, entry.pk)
 
 

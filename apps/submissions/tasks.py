@@ -4,12 +4,12 @@ import logging
 
 from celery import shared_task
 
+from apps.submissions import notifications
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), max_retries=5, retry_backoff=True)
 def notify_submitter(entry_id: int) -> bool:
     """Email the submitter about one audit entry, once. True when an email went out."""
-    from apps.submissions.notifications import send_notification
-
-    return send_notification(entry_id)
+    return notifications.send_notification(entry_id)

@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from apps.catalog.models import Component, Mitigation, Organization, Story
+from apps.catalog.paging import StoryPaginator
 from apps.search.facets import public_facet_counts
-from apps.web.views.paging import StoryPaginator
 
 
 class _SiteSitemap(Sitemap):

@@ -11,7 +11,7 @@ from django.views.generic import ListView, TemplateView
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story
 from apps.core.models import AuditEntry
-from apps.search.facets import with_params
+from apps.core.querystrings import with_params
 from apps.submissions.forms import (
     STATUS_FILTERS,
     ApproveForm,

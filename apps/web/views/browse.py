@@ -19,6 +19,8 @@ from apps.catalog.models import (
     Story,
     StoryMitigation,
 )
+from apps.catalog.paging import PAGE_SIZE, StoryPaginator
+from apps.core.querystrings import with_params
 from apps.core.roles import MODERATOR, has_role
 from apps.search.browse import SORTS, browse_stories
 from apps.search.engine import snippets
@@ -28,17 +30,10 @@ from apps.search.facets import (
     filtered_facet_counts,
     public_facet_counts,
     story_facets,
-    with_params,
 )
 from apps.search.paging import RankedPaginator, RankedStories, about
 from apps.web.views.moved import MovedSlugMixin
-from apps.web.views.paging import (
-    PAGE_SIZE,
-    StoryPaginator,
-    page_context,
-    paginate,
-    requested_page,
-)
+from apps.web.views.paging import page_context, paginate, requested_page
 
 
 def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.affected.views import AffectedFeed, AffectedView
+from apps.web.views.affected import AffectedFeed, AffectedView
 
 app_name = "affected"
 
