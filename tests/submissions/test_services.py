@@ -1,6 +1,7 @@
 """The submission workflow services: every transition, its audit entry, and its conflicts."""
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -937,3 +938,29 @@ def test_approval_email_links_the_story_only_while_it_is_public(
     assert sent_subjects()[-1] == "Your submission was approved"
     assert "Read it on the site" not in mail.outbox[-1].body
     assert fresh(submission).story.get_absolute_url() not in mail.outbox[-1].body
+
+
+def test_a_notification_outlives_a_database_outage(payload: dict[str, Any]) -> None:
+    """The task retries a database error (a PostgreSQL restart) instead of dropping the email
+    that the outbox already counts as handed over."""
+    from django.db import OperationalError
+
+    from apps.submissions import notifications
+    from apps.submissions.tasks import notify_submitter
+
+    submission = submission_create(payload=payload, email="me@example.org")
+    entry = entries(submission_id=submission.pk)[0]
+    calls = []
+    real = notifications.send_notification
+
+    def flaky(entry_id: int) -> bool:
+        calls.append(entry_id)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(entry_id)
+
+    with mock.patch.object(notifications, "send_notification", flaky):
+        # throw=False: apply() then runs the retry at once, as a worker would later.
+        assert notify_submitter.apply(args=[entry.pk], throw=False).get() is True
+    assert calls == [entry.pk, entry.pk]
+    assert len(mail.outbox) == 1
