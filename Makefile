@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose check-kubernetes bench bench-site bench-rss bench-pages bench-search relevance clean
+.PHONY: run test install install-dev migrate import validate check-pr check-workflows lint format fixtures-format check-compose check-kubernetes rehearsal bench bench-site bench-rss bench-pages bench-search relevance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,12 @@ check-compose: install-dev
 ## the Kubernetes schemas, and held to the project's policy (probes, resources, security)
 check-kubernetes: install-dev
 	$(BIN)/python deploy/kubernetes/check.py
+
+## The scale-out rehearsal on this machine (deploy/rehearsal.py): its own PostgreSQL and Redis,
+## 3 gunicorn replicas behind HAProxy, 2 workers, 2 beats, steady load, five faults in turn;
+## prints a Markdown table and fails if a requirement does. Knobs: REHEARSAL_* (see the script)
+rehearsal: install
+	$(BIN)/python deploy/rehearsal.py
 
 ## The GitHub workflows against GitHub's workflow schema, and actionlint when installed
 ## (pip install -e ".[actionlint]": its build downloads the actionlint binary from GitHub)
