@@ -3,6 +3,7 @@ DNS?") and, when nothing matched, other searches that will find something."""
 
 from dataclasses import dataclass
 
+from django.db.models import Value
 from django.http import QueryDict
 
 from apps.catalog.models import Component, Platform
@@ -30,13 +31,25 @@ def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
     if query.is_empty:
         return []
     typed = {phrase_key(g.typed) for g in query.groups} | {phrase_key(w) for w in query.words}
+    # Components, then platforms, each by name: one statement for both.
+    columns = ("offer_kind", "name", "slug", "aliases")
+    rows = (
+        Component.objects.order_by()
+        .annotate(offer_kind=Value(0))
+        .values_list(*columns)
+        .union(
+            Platform.objects.order_by().annotate(offer_kind=Value(1)).values_list(*columns),
+            all=True,
+        )
+        .order_by("offer_kind", "name")
+    )
     offers = []
-    for label, name, model in (("component", "Filter to", Component), ("platform", "On", Platform)):
+    for kind, item_name, slug, aliases in rows:
+        label, text = (("component", "Filter to"), ("platform", "On"))[kind]
         selected = set(params.getlist(label))
-        for item in model.objects.order_by("name").only("slug", "name", "aliases"):
-            if item.slug not in selected and typed & _names(item.name, item.slug, item.aliases):
-                url = with_params(params, **{label: [*selected, item.slug], "page": None})
-                offers.append(Suggestion(f"{name} {item.name}?", url))
+        if slug not in selected and typed & _names(item_name, slug, aliases):
+            url = with_params(params, **{label: [*selected, slug], "page": None})
+            offers.append(Suggestion(f"{text} {item_name}?", url))
     return offers[:4]
 
 

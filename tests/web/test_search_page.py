@@ -92,6 +92,21 @@ def test_a_query_naming_a_component_offers_its_facet(
     assert b"Filter to Cluster DNS?" in response.content
 
 
+def test_components_are_offered_before_platforms_each_by_name(
+    client: Client, catalogue: dict[str, Story]
+) -> None:
+    ComponentFactory(slug="quokka-proxy", name="Quokka proxy", aliases=["qproxy"])
+    PlatformFactory(slug="quokka-cloud", name="Quokka Cloud", aliases=["QKE"])
+    PlatformFactory(slug="another-quokka", name="Another Quokka", aliases=["qke2"])
+    response = client.get("/stories/", {"q": "qke2 qke qproxy kube-dns"})
+    assert [o.text for o in response.context["browse"].offers] == [
+        "Filter to Cluster DNS?",
+        "Filter to Quokka proxy?",
+        "On Another Quokka?",
+        "On Quokka Cloud?",
+    ]
+
+
 def test_typos_are_corrected(client: Client, catalogue: dict[str, Story]) -> None:
     response = client.get("/stories/", {"q": "conntrak"})
     assert titles(response) == ["Lookups timed out after five seconds"]
