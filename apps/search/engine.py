@@ -383,6 +383,38 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
                 rows = _sqlite_highlights(query, story_ids)
     except DatabaseError:
         return {}
+    return _highlights(rows)
+
+
+_HEADLINES = ("headline_title", "headline_symptoms", "headline_passage")
+
+
+def with_highlights(query: ParsedQuery, stories: QuerySet[Story]) -> QuerySet[Story]:
+    """On PostgreSQL, `stories` with their highlights computed by the statement that reads
+    them, so a page of results needs no statement of its own for them (see
+    `page_snippets`); elsewhere `stories` unchanged."""
+    if query.is_empty or connection.vendor != "postgresql":
+        return stories
+    return stories.annotate(**_postgres_headlines(query, "search_document__"))
+
+
+def page_snippets(query: ParsedQuery, stories: list[Story]) -> dict[int, Highlight]:
+    """snippets() of a page of stories, read from what `with_highlights` added to them
+    when it did (PostgreSQL), else in one query."""
+    if query.is_empty or not stories:
+        return {}
+    if all(hasattr(story, _HEADLINES[0]) for story in stories):
+        return _highlights(
+            [
+                (story.pk, *(getattr(story, name) for name in _HEADLINES))
+                for story in stories
+                if getattr(story, _HEADLINES[0]) is not None
+            ]
+        )
+    return snippets(query, [story.pk for story in stories])
+
+
+def _highlights(rows: list[tuple[int, str, str, str]]) -> dict[int, Highlight]:
     result = {}
     for pk, title, symptoms, passage in rows:
         symptom = _STOP in (symptoms or "")
@@ -395,34 +427,41 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
     return result
 
 
+def _postgres_headlines(query: ParsedQuery, prefix: str = "") -> dict[str, SearchHeadline]:
+    """ts_headline of the document's title, symptoms and body, under _HEADLINES' names;
+    `prefix` is the path from the queried model to the document."""
+    tsquery = _tsquery(query.any_websearch())
+    marks = {"config": SEARCH_CONFIG, "start_sel": _START, "stop_sel": _STOP}
+    title, symptoms, passage = _HEADLINES
+    return {
+        title: SearchHeadline(f"{prefix}title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
+        symptoms: SearchHeadline(
+            f"{prefix}symptoms",
+            tsquery,
+            max_words=30,
+            min_words=5,
+            max_fragments=1,
+            **marks,  # type: ignore[arg-type]
+        ),
+        passage: SearchHeadline(
+            f"{prefix}body",
+            tsquery,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **marks,  # type: ignore[arg-type]
+        ),
+    }
+
+
 def _postgres_highlights(
     query: ParsedQuery, story_ids: list[int]
 ) -> list[tuple[int, str, str, str]]:
-    tsquery = _tsquery(query.any_websearch())
-    marks = {"config": SEARCH_CONFIG, "start_sel": _START, "stop_sel": _STOP}
     return list(
         StorySearchDocument.objects.filter(story_id__in=story_ids)
-        .annotate(
-            marked_title=SearchHeadline("title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
-            marked_symptoms=SearchHeadline(
-                "symptoms",
-                tsquery,
-                max_words=30,
-                min_words=5,
-                max_fragments=1,
-                **marks,  # type: ignore[arg-type]
-            ),
-            passage=SearchHeadline(
-                "body",
-                tsquery,
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-                **marks,  # type: ignore[arg-type]
-            ),
-        )
-        .values_list("story_id", "marked_title", "marked_symptoms", "passage")
+        .annotate(**_postgres_headlines(query))
+        .values_list("story_id", *_HEADLINES)
     )
 
 

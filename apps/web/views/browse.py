@@ -23,7 +23,7 @@ from apps.catalog.paging import PAGE_SIZE, StoryPaginator
 from apps.core.querystrings import with_params
 from apps.core.roles import MODERATOR, has_role
 from apps.search.browse import SORTS, browse_stories
-from apps.search.engine import snippets
+from apps.search.engine import page_snippets, with_highlights
 from apps.search.facets import (
     Facet,
     facet_counts,
@@ -122,19 +122,19 @@ class StoryListView(TemplateView):
                 facet_note = f"Counts among the {len(search.story_ids):,} ranked matches."
         paginator: Paginator
         if search is not None and browse.sort == "relevance":
-            rows = Story.objects.public().for_list()
+            rows = with_highlights(browse.query, Story.objects.public().for_list())
             paginator = RankedPaginator(RankedStories(search, rows), self.paginate_by)
         else:
             stored = counts.get("total") if counts else None
             known = search.total if search is not None and not search.estimated else None
+            listed = browse.stories.for_list()
             paginator = StoryPaginator(
-                browse.stories.for_list(),
+                with_highlights(browse.query, listed) if search is not None else listed,
                 self.paginate_by,
                 count=stored if isinstance(stored, int) else known,
             )
         page = _requested_page(paginator, self.request)
         facets = story_facets(browse.stories, params, counts=counts)
-        page_ids = [story.pk for story in page.object_list]
         estimated = isinstance(paginator, RankedPaginator) and paginator.estimated
         count = about(paginator.count) if estimated else paginator.count
         context.update(
@@ -148,7 +148,9 @@ class StoryListView(TemplateView):
             result_label=f"{count:,}",
             estimated=estimated,
             chips=_chips(params, facets),
-            snippets=snippets(browse.query, page_ids) if browse.searching else {},
+            snippets=page_snippets(browse.query, list(page.object_list))
+            if browse.searching
+            else {},
             sorts=[
                 (key, label, with_params(params, sort=key), key == browse.sort)
                 for key, label in SORTS.items()
