@@ -202,6 +202,15 @@ if SCHEDULER_RENEW_SECONDS >= SCHEDULER_LEASE_SECONDS:
     )
 
 
+# Shared cache (apps.core.sharedcache) ----------------------------------------
+# Where to send BAN when the catalogue changes: each Varnish in front of the site, e.g.
+# http://cache:80/ (docker-compose.yml). Empty: no Varnish to tell (development, tests).
+SHARED_CACHE_BAN_URLS = env_list("SHARED_CACHE_BAN_URLS", [])
+for _url in SHARED_CACHE_BAN_URLS:
+    if not _url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"SHARED_CACHE_BAN_URLS: {_url!r} is not an http(s) URL.")
+
+
 # Client addresses (apps.core.clientip) ---------------------------------------
 # Default: the connection's peer (REMOTE_ADDR); X-Forwarded-For is ignored. Behind proxies
 # that append to X-Forwarded-For, set how many there are or which networks they are in.

@@ -28,6 +28,7 @@ from django.db.models.fields.json import KeyTransform
 
 from apps.catalog.counts import update_counts
 from apps.catalog.models import CatalogueAggregate, CatalogueChange, CatalogueVersion
+from apps.core.sharedcache import catalogue_changed
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ def refresh_aggregates() -> int:
         if not CatalogueVersion.objects.filter(pk=VERSION_ROW).update(value=F("value") + 1):
             _create_version_row()
         version = CatalogueVersion.objects.get(pk=VERSION_ROW).value
+        catalogue_changed()  # pages show the counts: the shared cache drops its copies
         # Rows of older versions can never be read again.
         CatalogueAggregate.objects.filter(version__lt=version).delete()
         update_counts(

@@ -43,6 +43,7 @@ from apps.catalog.storyfiles.records import (
     UpstreamRecord,
 )
 from apps.core.models import AuditAction, AuditEntry
+from apps.core.sharedcache import catalogue_changed
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
@@ -625,6 +626,7 @@ def catalogue_import(
     if catalogue.problems:
         raise ImportRefused(catalogue.problems)
     report = ImportReport()
+    catalogue_changed()  # bulk writes send no signals
     _import_taxonomy(catalogue, report)
     _import_mitigations(catalogue, report)
     importer = _StoryImport(catalogue=catalogue, prune=prune, report=report, added=added or {})

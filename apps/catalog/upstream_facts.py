@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from apps.catalog.models import Story, StoryUpstreamIssue, UpstreamIssue
 from apps.catalog.signals import stories_changed
 from apps.catalog.storyfiles.upstreamfacts import UpstreamFacts, load_upstream_facts
+from apps.core.sharedcache import catalogue_changed
 
 FACT_FIELDS = [
     "state", "title", "labels", "milestone", "opened_at", "closed_at", "merged_at",
@@ -53,6 +54,8 @@ def apply_upstream_facts(facts: dict[str, UpstreamFacts]) -> int:
         issue.last_synced_at = as_of
         changed.append(issue)
     UpstreamIssue.objects.bulk_update(changed, FACT_FIELDS)
+    if changed:
+        catalogue_changed()  # bulk writes send no signals
     if retitled:
         stories_changed.send(
             sender=Story,

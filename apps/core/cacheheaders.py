@@ -13,6 +13,12 @@ retraction shows everywhere within a second. A response is public only when all 
 - nothing personal was made while answering: no cookie set, no CSRF token rendered, no
   session written.
 
+A public answer also carries `X-Catalogue-Generation`, the catalogue generation its
+request began at (apps/core/sharedcache.py): the deployment's Varnish keeps such answers
+until a write bans them, instead of for a second. When the generation moved while the
+answer was made (a write committed meanwhile), or cannot be read, the answer is private:
+it may show the catalogue from before that write.
+
 Everything else (moderation, tracking pages, forms, sign-in, the admin, a signed-in user's
 views, the API's writes, errors) is `private, no-store`, whatever the view said; a public
 view may still choose stricter headers itself. Public
@@ -26,6 +32,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+
+from apps.core.sharedcache import GENERATION_HEADER, GENERATION_MOVED, current_generation
 
 # Catalogue content only: anonymous visitors all get the same bytes.
 PUBLIC_NAMESPACES = frozenset({"web", "api"})
@@ -90,9 +98,18 @@ class CacheHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        anonymous_read = request.method in ("GET", "HEAD") and not carries_identity(request)
+        began_at = current_generation() if anonymous_read else None
         response = self.get_response(request)
         if not shared_cacheable(request, response):
             mark_private(response)
         elif not response.has_header("Cache-Control"):  # else the view chose for itself
-            mark_public(response)
+            if began_at is None or current_generation() != began_at:
+                # It may predate a write that committed meanwhile. Varnish keeps no marker
+                # for such an answer: the next readers wait for one fresh render.
+                mark_private(response)
+                response[GENERATION_HEADER] = GENERATION_MOVED
+            else:
+                mark_public(response)
+                response[GENERATION_HEADER] = str(began_at)
         return response

@@ -111,7 +111,7 @@ def dataset_import(*, data: Any) -> ImportReport:
     """Load a dataset document: the catalogue import, then the upstream issues' last known
     state and title, which the import cannot know from their URLs."""
     catalogue, stories = catalogue_from_document(data)
-    report = catalogue_import(catalogue=catalogue, stories=stories)
+    report = catalogue_import(catalogue=catalogue, stories=stories)  # bans the shared cache
     for issue in data.get("upstream_issues", []):
         UpstreamIssue.objects.filter(url=issue["url"]).update(
             state=issue["state"], title=issue["title"]

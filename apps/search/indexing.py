@@ -10,6 +10,7 @@ from django.db.models.expressions import CombinedExpression
 
 from apps.catalog.models import Component, Story, StoryMitigation, StoryUpstreamIssue
 from apps.catalog.rendering import html_to_text
+from apps.core.sharedcache import catalogue_changed
 from apps.search.models import SearchTerm, StorySearchDocument
 
 FTS5_TABLE = "search_story_fts"
@@ -78,6 +79,7 @@ def index_stories(story_ids: Iterable[int] | None = None) -> int:
     ids = None if story_ids is None else sorted(set(story_ids))
     if ids == []:
         return 0
+    catalogue_changed()  # search pages show what the index finds
     documents = [document_for(story) for story in _stories(ids)]
     existing = StorySearchDocument.objects.all()
     (existing if ids is None else existing.filter(pk__in=ids)).delete()
