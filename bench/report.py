@@ -7,6 +7,7 @@ Standard library only: it runs outside Django. Inputs, all in one run folder:
   wrk/<name>.static.txt wrk --latency against nginx serving the page's saved bytes
   wrk/<name>.cache.txt  wrk --latency through Varnish (deploy/varnish/default.vcl), with
   wrk/<name>.cache.before, .after  Varnish's "hits misses passes" counters around that run
+  wrk/<name>.cache.fill  seconds the request that filled the cache before that run took
   rss.before, rss.after RSS in KiB of each gunicorn worker, one a line
   import.time, reimport.time  /usr/bin/time -v output of import_stories (optional)
   meta.txt              lines printed above the table
@@ -94,6 +95,14 @@ def hit_share(run: Path, name: str) -> str:
     return f"{100 * hits / total:.2f}" if total else "-"
 
 
+def fill_ms(run: Path, name: str) -> str:
+    path = run / "wrk" / f"{name}.cache.fill"
+    try:
+        return ms(float(path.read_text()) * 1000)
+    except (OSError, ValueError):
+        return "-"
+
+
 def ratio(numerator: dict[str, float], denominator: dict[str, float], digits: int) -> str:
     if numerator.get("rps") and denominator.get("rps"):
         return f"{numerator['rps'] / denominator['rps']:.{digits}f}"
@@ -108,10 +117,11 @@ def main(run: Path) -> None:
         print(meta.read_text().rstrip() + "\n")
     print(
         "| endpoint | req/s | p50 ms | p99 ms | errors | static req/s | ratio to static "
-        "| cached req/s | cached p50 ms | cached p99 ms | cached errors | cache hits % "
-        "| cached ratio to static | in-process p50 ms | in-process p99 ms | SQL queries | KiB |"
+        "| cache fill ms | cached req/s | cached p50 ms | cached p99 ms | cached errors "
+        "| cache hits % | cached ratio to static | in-process p50 ms | in-process p99 ms "
+        "| SQL queries | KiB |"
     )
-    print("|---|" + "---:|" * 16)
+    print("|---|" + "---:|" * 17)
     for name, path in endpoints:
         app = wrk_numbers(run / "wrk" / f"{name}.app.txt")
         static = wrk_numbers(run / "wrk" / f"{name}.static.txt")
@@ -121,7 +131,8 @@ def main(run: Path) -> None:
         print(
             f"| {name} `{path}`{status} | {app.get('rps', 0):.1f} | {ms(app.get('p50'))} "
             f"| {ms(app.get('p99'))} | {app.get('errors', 0):.0f} | {static.get('rps', 0):.0f} "
-            f"| {ratio(app, static, 4)} | {cached.get('rps', 0):.0f} | {ms(cached.get('p50'))} "
+            f"| {ratio(app, static, 4)} | {fill_ms(run, name)} | {cached.get('rps', 0):.0f} "
+            f"| {ms(cached.get('p50'))} "
             f"| {ms(cached.get('p99'))} | {cached.get('errors', 0):.0f} | {hit_share(run, name)} "
             f"| {ratio(cached, static, 2)} | {ms(own.get('p50_ms'))} | {ms(own.get('p99_ms'))} "
             f"| {own.get('queries', '-')} | {own.get('bytes', 0) / 1024:.0f} |"
