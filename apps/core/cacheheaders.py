@@ -28,6 +28,7 @@ Browsers get `max-age=0`, so they ask again every time and see changes at once.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -41,6 +42,8 @@ PUBLIC_NAMESPACES = frozenset({"web", "api"})
 PRIVATE_URL_NAMES = frozenset({"submission-list", "submission-detail"})
 PUBLIC_STATUSES = frozenset({200, 301, 304, 404, 410})
 SHARED_CACHE_SECONDS = 1
+# Request attribute: the catalogue generation read before the view ran.
+BEGAN_AT = "_catalogue_generation_began_at"
 
 
 def carries_identity(request: HttpRequest) -> bool:
@@ -98,9 +101,8 @@ class CacheHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        anonymous_read = request.method in ("GET", "HEAD") and not carries_identity(request)
-        began_at = current_generation() if anonymous_read else None
         response = self.get_response(request)
+        began_at = getattr(request, BEGAN_AT, None)
         if not shared_cacheable(request, response):
             mark_private(response)
         elif not response.has_header("Cache-Control"):  # else the view chose for itself
@@ -113,3 +115,12 @@ class CacheHeadersMiddleware:
                 mark_public(response)
                 response[GENERATION_HEADER] = str(began_at)
         return response
+
+    def process_view(self, request: HttpRequest, *args: Any) -> None:
+        """Before a public view reads the catalogue: the generation it will show."""
+        if (
+            request.method in ("GET", "HEAD")
+            and not carries_identity(request)
+            and is_public_view(request)
+        ):
+            setattr(request, BEGAN_AT, current_generation())

@@ -94,18 +94,29 @@ def test_reading_every_public_page_bans_nothing(
     assert bans == []
 
 
-def test_an_answer_rendered_across_a_write_is_not_shared(rf: RequestFactory, story: Story) -> None:
+@pytest.mark.parametrize("write_meanwhile", [False, True])
+def test_an_answer_rendered_across_a_write_is_not_shared(
+    rf: RequestFactory, story: Story, write_meanwhile: bool
+) -> None:
     url = story.get_absolute_url()
 
     def view(request: HttpRequest) -> HttpResponse:
-        sharedcache._after_commit()  # another process commits a write while this renders
-        return HttpResponse("page from before the write")
+        if write_meanwhile:
+            sharedcache._after_commit()  # another process commits a write while this renders
+        return HttpResponse("page")
 
     request = rf.get(url)
     request.resolver_match = resolve(url)
-    response = CacheHeadersMiddleware(view)(request)
-    assert "private" in cache_control(response) and "no-store" in cache_control(response)
-    assert response[GENERATION_HEADER] == "moved"
+    middleware = CacheHeadersMiddleware(lambda r: view(r))
+    before = current_generation()
+    middleware.process_view(request, view, (), {})
+    response = middleware(request)
+    if write_meanwhile:
+        assert "private" in cache_control(response) and "no-store" in cache_control(response)
+        assert response[GENERATION_HEADER] == "moved"
+    else:
+        assert "public" in cache_control(response)
+        assert response[GENERATION_HEADER] == str(before)
 
 
 def test_nothing_is_shared_when_the_generation_cannot_be_read(
