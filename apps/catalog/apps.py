@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from apps.core.sharedcache import catalogue_changed
+
 
 class CatalogConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
@@ -39,7 +41,5 @@ class CatalogConfig(AppConfig):
 
 
 def _changed(**kwargs: Any) -> None:
-    from apps.core.sharedcache import catalogue_changed
-
     if kwargs.get("action", "post_").startswith("post_"):
         catalogue_changed()
