@@ -77,7 +77,7 @@ def _recount_all() -> None:
             # this transaction (a refresh runs in one).
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(
-                f"INSERT INTO {counted} (story_id, keys) SELECT story_id, "
+                f"{_public_stories_sql()} INSERT INTO {counted} (story_id, keys) SELECT story_id, "
                 f"string_agg(key, ' ') FROM ({_pairs_sql()}) AS p GROUP BY story_id"
             )
             # From the rows just written, so the counts and the stories' keys agree even if
@@ -89,43 +89,53 @@ def _recount_all() -> None:
         else:
             # One snapshot for the whole transaction: both statements see the same stories.
             cursor.execute(
-                f"INSERT INTO {counted} (story_id, keys) SELECT story_id, "
+                f"{_public_stories_sql()} INSERT INTO {counted} (story_id, keys) SELECT story_id, "
                 f"group_concat(key, ' ') FROM ({_pairs_sql()}) AS p GROUP BY story_id"
             )
             cursor.execute(
-                f"INSERT INTO {counts} (key, stories) SELECT key, COUNT(*) "
-                f"FROM ({_pairs_sql()}) AS p GROUP BY key"
+                f"{_public_stories_sql()} INSERT INTO {counts} (key, stories) SELECT key, "
+                f"COUNT(*) FROM ({_pairs_sql()}) AS p GROUP BY key"
             )
 
 
+def _public_stories_sql() -> str:
+    """The public stories' few columns the keys need, read once (a scan of the wide story
+    table, not one per kind of key)."""
+    return (
+        "WITH public_stories (id, published_on, organization_id) AS MATERIALIZED "
+        f"(SELECT id, published_on, organization_id FROM {Story._meta.db_table} "
+        f"WHERE status = '{PUBLIC_STATUS}')"
+    )
+
+
 def _pairs_sql() -> str:
-    """(story_id, key) for every key of every public story; the SQL twin of story_keys()."""
+    """(story_id, key) for every key of every public story, over public_stories; the SQL
+    twin of story_keys()."""
     if connection.vendor == "postgresql":
         year = "CAST(EXTRACT(YEAR FROM s.published_on) AS INTEGER)"
     else:
         year = "CAST(strftime('%Y', s.published_on) AS INTEGER)"
     text = "CAST({} AS TEXT)".format
-    story = f"{Story._meta.db_table} s"
-    public = f"s.status = '{PUBLIC_STATUS}'"
+    story = "public_stories s"
     components = Story.components.through._meta.db_table
     platforms = Story.platforms.through._meta.db_table
     impacts = Story.impacts.through._meta.db_table
     component, source = Component._meta.db_table, Source._meta.db_table
     mitigations = StoryMitigation._meta.db_table
-    on_story = f"JOIN {story} ON s.id = l.story_id AND {public}"
+    on_story = f"JOIN {story} ON s.id = l.story_id"
     return " UNION ALL ".join(
         [
-            f"SELECT s.id AS story_id, 't' AS key FROM {story} WHERE {public}",
-            f"SELECT s.id, 'y' || {text(year)} FROM {story} WHERE {public}",
+            f"SELECT s.id AS story_id, 't' AS key FROM {story}",
+            f"SELECT s.id, 'y' || {text(year)} FROM {story}",
             f"SELECT s.id, 'o' || {text('s.organization_id')} FROM {story} "
-            f"WHERE {public} AND s.organization_id IS NOT NULL",
+            "WHERE s.organization_id IS NOT NULL",
             f"SELECT l.story_id, 'c' || {text('l.component_id')} FROM {components} l {on_story}",
             f"SELECT DISTINCT l.story_id, 'a' || {text('c.area_id')} FROM {components} l "
             f"{on_story} JOIN {component} c ON c.id = l.component_id",
             f"SELECT DISTINCT l.story_id, 'ya' || {text(year)} || ':' || {text('c.area_id')} "
             f"FROM {components} l {on_story} JOIN {component} c ON c.id = l.component_id",
             f"SELECT l.story_id, 'p' || {text('l.platform_id')} FROM {platforms} l {on_story}",
-            f"SELECT s.id, 'p' FROM {story} WHERE {public} AND NOT EXISTS "
+            f"SELECT s.id, 'p' FROM {story} WHERE NOT EXISTS "
             f"(SELECT 1 FROM {platforms} l WHERE l.story_id = s.id)",
             f"SELECT l.story_id, 'i' || {text('l.impactkind_id')} FROM {impacts} l {on_story}",
             f"SELECT DISTINCT l.story_id, 'k' || l.kind FROM {source} l {on_story}",
