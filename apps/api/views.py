@@ -60,12 +60,12 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
+from apps.catalog.services import story_edit
 from apps.catalog.slugs import SLUG_PATTERN
 from apps.core.roles import MODERATOR, has_role
 from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
 from apps.submissions.services import (
     SubmissionInvalid,
-    story_edit,
     story_retract,
 )
 

@@ -16,12 +16,10 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.services import story_claim
+from apps.catalog.services import story_claim, story_delete, story_saved
 from apps.catalog.signals import stories_changed
 from apps.catalog.slugs import is_slug
 from apps.catalog.snapshots import story_snapshot
-from apps.core import audit
-from apps.core.models import AuditAction
 
 
 class SourceInline(admin.TabularInline):
@@ -134,27 +132,19 @@ class StoryAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)
-        stories_changed.send(sender=Story, story_ids=[form.instance.pk])
-        audit.record(
-            action=AuditAction.STORY_EDITED,
-            actor=request.user,
+        story_saved(
             story=form.instance,
+            actor=request.user,
+            before=form.story_before,
             message="Changed in the admin." if change else "Added in the admin.",
-            before=getattr(form, "story_before", None),
-            after=story_snapshot(form.instance),
         )
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
-        pk = obj.pk
-        audit.record(
-            action=AuditAction.STORY_EDITED,
-            actor=request.user,
-            story=obj,
-            message="Deleted in the admin.",
-            before=story_snapshot(obj),
-        )
-        super().delete_model(request, obj)
-        stories_changed.send(sender=Story, story_ids=[pk])
+        story_delete(story=obj, actor=request.user, message="Deleted in the admin.")
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        for story in queryset:
+            story_delete(story=story, actor=request.user, message="Deleted in the admin.")
 
 
 @admin.register(Source)

@@ -24,7 +24,10 @@ from apps.catalog.models import (
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.signals import stories_changed, story_links_written
 from apps.catalog.slugs import is_slug, slug_words
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.records import StoryRecord
+from apps.core import audit
+from apps.core.models import AuditAction
 
 
 def _organization(name: str, cache: dict[str, Organization]) -> Organization | None:
@@ -152,6 +155,11 @@ def _write_story(
     return story
 
 
+def _after_change(story_ids: list[int]) -> None:
+    """What follows any change of these stories (their search documents follow the signal)."""
+    stories_changed.send(sender=Story, story_ids=story_ids)
+
+
 def story_claim(
     *, story: Story, expected_version: int, fields: dict[str, Any] | None = None
 ) -> None:
@@ -210,48 +218,9 @@ def story_update(
         story.platforms.set(platforms)
     if impacts is not None:
         story.impacts.set(impacts)
-    stories_changed.send(sender=Story, story_ids=[story.pk])
+    _after_change([story.pk])
     story.refresh_from_db()
     return story
-
-
-class DatabaseTerms:
-    """Known component, platform and impact slugs in taxonomy order, read from the database.
-
-    Web submissions are checked against what the running site knows, with the same
-    rules as story files.
-    """
-
-    def __init__(self) -> None:
-        self._orders: dict[str, dict[str, int]] = {}
-
-    def _order(self, model: type[models.Model]) -> dict[str, int]:
-        key = model.__name__
-        if key not in self._orders:
-            slugs = model._default_manager.order_by(*(model._meta.ordering or ["pk"])).values_list(
-                "slug", flat=True
-            )
-            self._orders[key] = {slug: index for index, slug in enumerate(slugs)}
-        return self._orders[key]
-
-    def component_order(self) -> dict[str, int]:
-        return self._order(Component)
-
-    def platform_order(self) -> dict[str, int]:
-        return self._order(Platform)
-
-    def impact_order(self) -> dict[str, int]:
-        return self._order(ImpactKind)
-
-    def mitigation_slugs(self) -> set[str]:
-        return set(Mitigation.objects.values_list("slug", flat=True))
-
-    def orders(self) -> dict[str, dict[str, int]]:
-        return {
-            "component_order": self.component_order(),
-            "platform_order": self.platform_order(),
-            "impact_order": self.impact_order(),
-        }
 
 
 def unique_story_slug(record: StoryRecord) -> str:
@@ -308,20 +277,100 @@ def story_write(
     written = _write_story(
         story, record, _Lookups.load(), origin=StoryOrigin.WEB, bump_version=False
     )
-    stories_changed.send(sender=Story, story_ids=[written.pk])
+    _after_change([written.pk])
     story_links_written.send(sender=Story, story_ids=[written.pk])
     return written
 
 
 @transaction.atomic
-def story_retract(*, story: Story, expected_version: int) -> Story:
-    """Take a published story off the site; it stays in the database.
+def story_edit(
+    *,
+    story: Story,
+    editor: Any,
+    expected_version: int,
+    title: str | None = None,
+    summary: str | None = None,
+    status: str | None = None,
+    components: list[Component] | None = None,
+    platforms: list[Platform] | None = None,
+    impacts: list[ImpactKind] | None = None,
+    symptoms: list[str] | None = None,
+) -> Story:
+    """A moderator's direct change to a story (the API's PUT/PATCH), logged with before/after.
+
+    Raises StoryVersionConflict when the story is no longer at `expected_version`.
+    """
+    before = story_snapshot(story)
+    story = story_update(
+        story=story,
+        expected_version=expected_version,
+        title=title,
+        summary=summary,
+        status=status,
+        components=components,
+        platforms=platforms,
+        impacts=impacts,
+        symptoms=symptoms,
+    )
+    audit.record(
+        action=AuditAction.STORY_EDITED,
+        actor=editor,
+        story=story,
+        before=before,
+        after=story_snapshot(story),
+    )
+    return story
+
+
+@transaction.atomic
+def story_retract(*, story: Story, actor: Any, expected_version: int, reason: str) -> Story:
+    """Take a published story off the site; it stays in the database and the log.
 
     Raises StoryNotPublic when it is not published, StoryVersionConflict when it is no
     longer at `expected_version`.
     """
     if not story.is_public:
         raise StoryNotPublic(story.slug)
+    before = story_snapshot(story)
     story.retract(expected_version=expected_version)
-    stories_changed.send(sender=Story, story_ids=[story.pk])
+    _after_change([story.pk])
+    audit.record(
+        action=AuditAction.RETRACTED,
+        actor=actor,
+        story=story,
+        message=reason,
+        before=before,
+        after=story_snapshot(story),
+    )
     return story
+
+
+@transaction.atomic
+def story_delete(*, story: Story, actor: Any, message: str = "") -> None:
+    """Delete a story for good, logged as a deletion with what it held."""
+    audit.record(
+        action=AuditAction.STORY_DELETED,
+        actor=actor,
+        story=story,
+        message=message,
+        before=story_snapshot(story),
+    )
+    pk = story.pk
+    story.delete()
+    _after_change([pk])
+
+
+def story_saved(
+    *, story: Story, actor: Any, before: dict[str, Any] | None, message: str = ""
+) -> None:
+    """Log and reindex a story the admin saved through its form, after story_claim (a
+    change) or as a new web story."""
+    _after_change([story.pk])
+    audit.record(
+        action=AuditAction.STORY_EDITED if before is not None else AuditAction.STORY_ADDED,
+        actor=actor,
+        story=story,
+        message=message,
+        before=before,
+        after=story_snapshot(story),
+    )

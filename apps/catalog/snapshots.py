@@ -3,9 +3,9 @@
 from typing import Any
 
 from apps.catalog.models import Story
-from apps.catalog.services import DatabaseTerms
 from apps.catalog.storyfiles.mapping import record_from_story
 from apps.catalog.storyfiles.payload import record_to_payload
+from apps.catalog.terms import DatabaseTerms
 
 
 def story_snapshot(story: Story, terms: DatabaseTerms | None = None) -> dict[str, Any]:

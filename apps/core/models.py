@@ -68,7 +68,9 @@ class AuditAction(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     RETRACTED = "retracted", "Story retracted"
+    STORY_ADDED = "story_added", "Story added"
     STORY_EDITED = "story_edited", "Story edited"
+    STORY_DELETED = "story_deleted", "Story deleted"
     STORY_IMPORTED = "story_imported", "Story imported from its file"
 
 

@@ -14,17 +14,16 @@ from django.utils import timezone
 
 from apps.catalog.exceptions import SourceTaken, StoryVersionConflict
 from apps.catalog.links import canonicalize_url
-from apps.catalog.models import Component, ImpactKind, Platform, Story
+from apps.catalog.models import Story
+from apps.catalog.services import story_retract as catalog_story_retract
 from apps.catalog.services import (
-    DatabaseTerms,
-    story_update,
     story_write,
     unique_story_slug,
 )
-from apps.catalog.services import story_retract as catalog_story_retract
 from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_from_payload, record_to_payload
 from apps.catalog.storyfiles.records import Problem, StoryRecord
+from apps.catalog.terms import DatabaseTerms
 from apps.core import audit
 from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
 from apps.core.models import AuditAction, AuditEntry
@@ -404,54 +403,6 @@ def story_retract(*, story: Story, moderator: Any, expected_version: int, reason
     reason = _limit(reason, MAX_MESSAGE, "reason")
     if not reason:
         raise SubmissionInvalid([Problem("story", "reason", "say why it is retracted")])
-    before = story_snapshot(story)
-    story = catalog_story_retract(story=story, expected_version=expected_version)
-    audit.record(
-        action=AuditAction.RETRACTED,
-        actor=moderator,
-        story=story,
-        message=reason,
-        before=before,
-        after=story_snapshot(story),
+    return catalog_story_retract(
+        story=story, actor=moderator, expected_version=expected_version, reason=reason
     )
-    return story
-
-
-@transaction.atomic
-def story_edit(
-    *,
-    story: Story,
-    editor: Any,
-    expected_version: int,
-    title: str | None = None,
-    summary: str | None = None,
-    status: str | None = None,
-    components: list[Component] | None = None,
-    platforms: list[Platform] | None = None,
-    impacts: list[ImpactKind] | None = None,
-    symptoms: list[str] | None = None,
-) -> Story:
-    """A moderator's direct change to a story (the API's PUT/PATCH), logged with before/after.
-
-    Raises StoryVersionConflict when the story is no longer at `expected_version`.
-    """
-    before = story_snapshot(story)
-    story = story_update(
-        story=story,
-        expected_version=expected_version,
-        title=title,
-        summary=summary,
-        status=status,
-        components=components,
-        platforms=platforms,
-        impacts=impacts,
-        symptoms=symptoms,
-    )
-    audit.record(
-        action=AuditAction.STORY_EDITED,
-        actor=editor,
-        story=story,
-        before=before,
-        after=story_snapshot(story),
-    )
-    return story

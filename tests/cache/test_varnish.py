@@ -26,10 +26,10 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.catalog.models import Story
+from apps.catalog.services import story_edit
 from apps.core import sharedcache
 from apps.core.sharedcache import GENERATION_HEADER, GENERATION_KEY, current_generation
 from apps.submissions.services import (
-    story_edit,
     story_retract,
     submission_approve,
     submission_create,

@@ -184,8 +184,8 @@ def test_stored_records_equal_the_records_the_rest_of_the_code_reads(
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
     from apps.catalog.importing import _stored_records
-    from apps.catalog.services import DatabaseTerms
     from apps.catalog.storyfiles.mapping import record_from_story
+    from apps.catalog.terms import DatabaseTerms
     from tests.conftest import REPO_FIXTURES
 
     settings.STORIES_FIXTURES_DIR = REPO_FIXTURES

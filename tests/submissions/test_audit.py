@@ -234,8 +234,10 @@ def test_story_changes_and_deletes_in_the_admin_are_logged(rf: Any, published_st
 
     slug = published_story.slug
     model_admin.delete_model(request, Story.objects.get(slug=slug))
-    deleted = AuditEntry.objects.filter(action=AuditAction.STORY_EDITED).last()
-    assert deleted is not None and deleted.message == "Deleted in the admin."
+    # Logged as a deletion, not as an edit.
+    deleted = AuditEntry.objects.get(action=AuditAction.STORY_DELETED)
+    assert deleted.message == "Deleted in the admin."
+    assert AuditEntry.objects.filter(action=AuditAction.STORY_EDITED).count() == 1
     assert deleted.story_slug == slug and deleted.before["title"] == "etcd ran out of space, again"
 
 

@@ -19,6 +19,7 @@ from django.db import connection
 
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Organization, Source, Story, StoryStatus
+from apps.catalog.services import story_edit
 from apps.catalog.snapshots import story_snapshot
 from apps.core import audit
 from apps.core.models import AuditAction, AuditEntry
@@ -26,7 +27,6 @@ from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
     SubmissionConflict,
     SubmissionInvalid,
-    story_edit,
     story_retract,
     submission_approve,
     submission_create,

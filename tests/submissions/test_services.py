@@ -477,7 +477,7 @@ def test_edit_approval_applies_the_payload_to_the_same_story(
 def test_edit_against_a_changed_story_conflicts_and_changes_nothing(
     published_story: Story, moderator: User, second_moderator: User
 ) -> None:
-    from apps.submissions.services import story_edit
+    from apps.catalog.services import story_edit
 
     submission = submission_create(
         payload=edit_payload(published_story, title="Proposed title"), story=published_story
@@ -666,7 +666,7 @@ def test_retracted_story_cannot_be_retracted_again(published_story: Story, moder
 
 def test_story_edit_logs_before_and_after(published_story: Story, moderator: User) -> None:
     from apps.catalog.models import Component
-    from apps.submissions.services import story_edit
+    from apps.catalog.services import story_edit
 
     story = story_edit(
         story=published_story,
@@ -690,7 +690,7 @@ def test_story_edit_logs_before_and_after(published_story: Story, moderator: Use
 def test_story_edit_with_a_stale_version_changes_nothing(
     published_story: Story, moderator: User
 ) -> None:
-    from apps.submissions.services import story_edit
+    from apps.catalog.services import story_edit
 
     with pytest.raises(StoryVersionConflict):
         story_edit(story=published_story, editor=moderator, expected_version=2, title="New")
@@ -817,7 +817,8 @@ def test_no_email_without_an_address(
 def test_retract_and_direct_edits_send_no_email(
     payload: dict[str, Any], moderator: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from apps.submissions.services import story_edit, story_retract
+    from apps.catalog.services import story_edit
+    from apps.submissions.services import story_retract
 
     with django_capture_on_commit_callbacks(execute=True):
         submission = submission_create(payload=payload, email="me@example.org")

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
+from apps.catalog.services import story_edit
 from apps.core.models import AuditEntry
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
-    story_edit,
     submission_approve,
     submission_create,
     submission_reject,
