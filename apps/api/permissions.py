@@ -4,7 +4,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apps.core.roles import ADMIN, MODERATOR, has_role
+from apps.core.roles import MODERATOR, has_role
 
 
 class IsModerator(BasePermission):
@@ -12,13 +12,6 @@ class IsModerator(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return has_role(request.user, MODERATOR)
-
-
-class IsAdmin(BasePermission):
-    message = "Only administrators may do this."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return has_role(request.user, ADMIN)
 
 
 class ReadOnlyOrModerator(BasePermission):

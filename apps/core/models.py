@@ -14,7 +14,8 @@ class SchedulerLease(models.Model):
     """Who may act as the one periodic scheduler, until when (as Kubernetes' Lease object).
 
     A holder renews before `expires_at`; another process takes over only once it has
-    passed. `transitions` rises on every change of holder and serves as a fencing token.
+    passed. `transitions` counts the changes of holder, for the admin and /metrics; no
+    writer checks it, so it is not a fencing token.
     """
 
     name = models.CharField(max_length=100, unique=True)
