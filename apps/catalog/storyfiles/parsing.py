@@ -315,26 +315,9 @@ def story_from_file(
     return replace(record, path=path) if record else None, []
 
 
-def story_from_meta(
-    meta: dict[str, Any],
-    body: str,
-    *,
-    slug: str,
-    check: Checker,
-    taxonomy: TermOrders,
-    mitigation_slugs: Iterable[str],
-    today: datetime.date | None = None,
-) -> StoryRecord | None:
-    """The record for front matter and a Markdown body, or None with problems in `check`.
-
-    Story files and web submissions are checked by this one function.
-    """
-    problems_before = len(check.problems)
-    for where, message in [*text_problems(meta), *text_problems(body, "summary")]:
-        check.problem(where, message)
-    title = check.text(meta, "title", required=True, limit=MAX_TITLE)
-    organization = check.text(meta, "organization", required=False, limit=MAX_ORGANIZATION)
-
+def _check_date(
+    meta: dict[str, Any], check: Checker, today: datetime.date
+) -> tuple[datetime.date, str]:
     date, precision = datetime.date.min, "day"
     if meta.get("date") is None:
         check.problem("date", "is required")
@@ -346,9 +329,12 @@ def story_from_meta(
         else:
             if date.year < EARLIEST_YEAR:
                 check.problem("date", f"{date.year} is before Kubernetes existed")
-            elif date > (today or datetime.date.today()):
+            elif date > today:
                 check.problem("date", "is in the future")
+    return date, precision
 
+
+def _check_sources(meta: dict[str, Any], check: Checker) -> list[SourceRecord]:
     sources: list[SourceRecord] = []
     if not meta.get("sources"):
         check.problem("sources", "at least one source is required")
@@ -380,17 +366,10 @@ def story_from_meta(
         if len(source_title) > MAX_TITLE:
             check.problem(f"{where}.title", f"is longer than {MAX_TITLE} characters")
         sources.append(SourceRecord(url=url, kind=kind, title=source_title))
+    return sources
 
-    components = check.slug_list(
-        meta, "components", taxonomy.component_order(), what="component", required=True
-    )
-    platforms = check.slug_list(
-        meta, "platforms", taxonomy.platform_order(), what="platform", required=False
-    )
-    impacts = check.slug_list(
-        meta, "impact", taxonomy.impact_order(), what="impact", required=False
-    )
 
+def _check_upstream(meta: dict[str, Any], check: Checker) -> list[UpstreamRecord]:
     upstream: list[UpstreamRecord] = []
     for where, item in check.entries(meta, "upstream"):
         entry = check.note_entry(where, item, "url")
@@ -405,8 +384,12 @@ def story_from_meta(
             check.problem(where, f"{ref.url} is listed twice")
             continue
         upstream.append(UpstreamRecord(url=ref.url, note=entry[1]))
+    return upstream
 
-    known_mitigations = set(mitigation_slugs)
+
+def _check_mitigations(
+    meta: dict[str, Any], check: Checker, known_mitigations: set[str]
+) -> list[MitigationLinkRecord]:
     mitigations: list[MitigationLinkRecord] = []
     for where, item in check.entries(meta, "mitigations"):
         entry = check.note_entry(where, item, "slug")
@@ -418,24 +401,71 @@ def story_from_meta(
             check.problem(where, f"mitigation {entry[0]!r} is listed twice")
         else:
             mitigations.append(MitigationLinkRecord(slug=entry[0], note=entry[1]))
+    return mitigations
 
+
+def _check_symptoms(meta: dict[str, Any], check: Checker) -> tuple[str, ...]:
     # Control characters were reported above, with the rest of the front matter.
     symptoms, symptom_issues = symptom_problems(meta.get("symptoms"))
     reported = {where for where, _ in text_problems(meta.get("symptoms"), "symptoms")}
     for where, message in symptom_issues:
         if where not in reported:
             check.problem(where, message)
+    return symptoms
 
-    verified = meta.get("verified")
-    if verified not in VERIFICATION_LEVELS:
-        check.problem("verified", f"{verified!r} is not one of: {', '.join(VERIFICATION_LEVELS)}")
 
+def _check_summary(body: str, check: Checker) -> str:
     summary = body.strip()
     if not summary:
         check.problem("summary", "the Markdown body after the front matter is empty")
     else:
         for problem in markup_problems(summary):
             check.problem("summary", problem)
+    return summary
+
+
+def story_from_meta(
+    meta: dict[str, Any],
+    body: str,
+    *,
+    slug: str,
+    check: Checker,
+    taxonomy: TermOrders,
+    mitigation_slugs: Iterable[str],
+    today: datetime.date | None = None,
+) -> StoryRecord | None:
+    """The record for front matter and a Markdown body, or None with problems in `check`.
+
+    Story files and web submissions are checked by this one function.
+    """
+    problems_before = len(check.problems)
+    for where, message in [*text_problems(meta), *text_problems(body, "summary")]:
+        check.problem(where, message)
+    title = check.text(meta, "title", required=True, limit=MAX_TITLE)
+    organization = check.text(meta, "organization", required=False, limit=MAX_ORGANIZATION)
+
+    date, precision = _check_date(meta, check, today or datetime.date.today())
+
+    sources = _check_sources(meta, check)
+    components = check.slug_list(
+        meta, "components", taxonomy.component_order(), what="component", required=True
+    )
+    platforms = check.slug_list(
+        meta, "platforms", taxonomy.platform_order(), what="platform", required=False
+    )
+    impacts = check.slug_list(
+        meta, "impact", taxonomy.impact_order(), what="impact", required=False
+    )
+
+    upstream = _check_upstream(meta, check)
+    mitigations = _check_mitigations(meta, check, set(mitigation_slugs))
+    symptoms = _check_symptoms(meta, check)
+
+    verified = meta.get("verified")
+    if verified not in VERIFICATION_LEVELS:
+        check.problem("verified", f"{verified!r} is not one of: {', '.join(VERIFICATION_LEVELS)}")
+
+    summary = _check_summary(body, check)
 
     if len(check.problems) > problems_before:
         return None
