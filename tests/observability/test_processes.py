@@ -82,7 +82,9 @@ def _free_port() -> int:
 
 def _get(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"Host": "127.0.0.1"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    # Generous: with --max-requests both workers may be starting again at once, which takes
+    # seconds on a loaded machine.
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         return bytes(response.read())
 
 

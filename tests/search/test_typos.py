@@ -38,7 +38,7 @@ def test_known_words_are_not_corrected(quokka: Story) -> None:
     assert search_stories("quokkaflux", Story.objects.public()).corrections == {}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.postgres
 def test_connections_open_with_the_typo_threshold() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW pg_trgm.similarity_threshold")

@@ -3,9 +3,11 @@ CELERY_BROKER_URL (and maybe CACHE_URL) at a closed or silent port. Submits on t
 an email, approves on the moderation page and by the API, and prints each request's status
 and duration as JSON on the last line of its output."""
 
-import faulthandler
 import json
+import sys
+import threading
 import time
+import traceback
 from typing import Any
 
 from django.contrib.auth.models import Group, User
@@ -42,13 +44,24 @@ def _timed(call: Any) -> tuple[Any, float]:
     # unreachable broker or cache, so the timeouts themselves are measured.
     outbox._paused_until = 0.0
     cache_backend._paused_until = 0.0
-    # A request still running after a second leaves its stack on stderr, to show where.
-    faulthandler.dump_traceback_later(1.0)
+    # A request still running after a second leaves its stack on stderr, to show where. Read
+    # from Python (not faulthandler's watchdog, which can crash a busy process as it walks
+    # the frames without the GIL).
+    caller = threading.get_ident()
+    watchdog = threading.Timer(1.0, _print_stack_of, args=(caller,))
+    watchdog.start()
     started = time.monotonic()
     response = call()
     elapsed = time.monotonic() - started
-    faulthandler.cancel_dump_traceback_later()
+    watchdog.cancel()
     return response, elapsed
+
+
+def _print_stack_of(thread_id: int) -> None:
+    frame = sys._current_frames().get(thread_id)
+    if frame is not None:
+        print("Still running after 1 s:", file=sys.stderr)
+        traceback.print_stack(frame, file=sys.stderr)
 
 
 def _payload(number: int) -> dict[str, Any]:
