@@ -44,11 +44,11 @@ def _timed(call: Any) -> tuple[Any, float]:
     # unreachable broker or cache, so the timeouts themselves are measured.
     outbox._paused_until = 0.0
     cache_backend._paused_until = 0.0
-    # A request still running after a second leaves its stack on stderr, to show where. Read
+    # A request still running after 3 s leaves its stack on stderr, to show where. Read
     # from Python (not faulthandler's watchdog, which can crash a busy process as it walks
     # the frames without the GIL).
     caller = threading.get_ident()
-    watchdog = threading.Timer(1.0, _print_stack_of, args=(caller,))
+    watchdog = threading.Timer(3.0, _print_stack_of, args=(caller,))
     watchdog.start()
     started = time.monotonic()
     response = call()
@@ -60,7 +60,7 @@ def _timed(call: Any) -> tuple[Any, float]:
 def _print_stack_of(thread_id: int) -> None:
     frame = sys._current_frames().get(thread_id)
     if frame is not None:
-        print("Still running after 1 s:", file=sys.stderr)
+        print("Still running after 3 s:", file=sys.stderr)
         traceback.print_stack(frame, file=sys.stderr)
 
 

@@ -1,5 +1,6 @@
 """With the broker (and the cache) at a closed port, requests that enqueue work still answer
-within a second: the change is committed, the work waits in the outbox for the sweeper."""
+within a few seconds (well under one on a quiet machine): the change is committed, the work
+waits in the outbox for the sweeper."""
 
 import json
 import socket
@@ -9,8 +10,9 @@ import pytest
 
 from tests.linkcheck.conftest import manage, shared_database  # noqa: F401
 
-# A bound on the publish timeouts, not a benchmark: before the fix these took 19-79 s.
-LIMIT_SECONDS = 1.0
+# A bound on the publish timeouts, not a benchmark: before the fix these took 19-79 s. It
+# leaves room for a loaded 2-core machine, where a 1 s bound failed a silent-Redis request.
+LIMIT_SECONDS = 3.0
 
 RUN = "from tests.submissions.dead_services_requests import main; main()"
 STATE = """
