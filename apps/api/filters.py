@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.catalog.models import StoryQuerySet
-from apps.search.browse import SORTS, _narrowed, active_filters, search_and_sort
+from apps.search.browse import SORTS, active_filters, narrowed, search_and_sort
 from apps.search.query import MAX_QUERY_LENGTH
 
 
@@ -60,7 +60,7 @@ class StoryFilterBackend(DjangoFilterBackend):
             raise utils.translate_validation(filterset.errors)
         active = active_filters(filterset, request.query_params)
         if active:
-            queryset = _narrowed(cast(StoryQuerySet, queryset), filterset, request.query_params)
+            queryset = narrowed(cast(StoryQuerySet, queryset), filterset, request.query_params)
         view.active_filters = active  # type: ignore[attr-defined]
         view.filtered_stories = queryset  # type: ignore[attr-defined]
         return queryset

@@ -72,7 +72,7 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
     filterset = StoryFilterSet(params, queryset=stories)
     messages = filterset.error_messages()
     active = active_filters(filterset, params)
-    filtered = _narrowed(stories, filterset, params) if active else stories
+    filtered = narrowed(stories, filterset, params) if active else stories
 
     ordered, query, search, sort, more = search_and_sort(
         filtered, q=params.get("q"), sort=params.get("sort", "")
@@ -91,9 +91,7 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
     )
 
 
-def _narrowed(
-    stories: StoryQuerySet, filterset: StoryFilterSet, params: QueryDict
-) -> StoryQuerySet:
+def narrowed(stories: StoryQuerySet, filterset: StoryFilterSet, params: QueryDict) -> StoryQuerySet:
     """The filterset's stories as EXISTS conditions on ids it resolved (components must
     all match, other facets any of their values): no DISTINCT over every column, no join
     through slugs, so the planner walks the date index and the (component, story) index."""
