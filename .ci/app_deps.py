@@ -1,6 +1,7 @@
 """Print which app under apps/ imports which (the layering of issue 14).
 
-Usage: .venv/bin/python .ci/app_deps.py [--lazy]
+Usage: .venv/bin/python .ci/app_deps.py [--lazy] [APPS_DIR]
+(APPS_DIR: another checkout's apps/, e.g. from `git archive REV apps | tar -x -C DIR`.)
 Each row is an importing app; the columns are the apps it imports. A cell counts the
 import statements; with --lazy, only the imports written inside a function are counted.
 Migrations are left out: they name other apps as strings, not imports.
@@ -11,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent / "apps"
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "apps"
 
 
 def imported_modules(node: ast.AST) -> list[str]:
@@ -35,10 +36,12 @@ def walk(tree: ast.AST, lazy_only: bool):
 
 def main() -> None:
     lazy_only = "--lazy" in sys.argv
-    apps = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists())
+    paths = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    root = Path(paths[0]) if paths else DEFAULT_ROOT
+    apps = sorted(p.name for p in root.iterdir() if (p / "__init__.py").exists())
     edges: Counter[tuple[str, str]] = Counter()
     for app in apps:
-        for path in (ROOT / app).rglob("*.py"):
+        for path in (root / app).rglob("*.py"):
             if "migrations" in path.parts:
                 continue
             for module in walk(ast.parse(path.read_text()), lazy_only):
