@@ -6,7 +6,8 @@ Standard library only: it runs outside Django. Inputs, all in one run folder:
   wrk/<name>.app.txt    wrk --latency against gunicorn
   wrk/<name>.static.txt wrk --latency against nginx serving the page's saved bytes
   wrk/<name>.cache.txt  wrk --latency through Varnish (deploy/varnish/default.vcl), with
-  wrk/<name>.cache.before, .after  Varnish's "hits misses passes" counters around that run
+  wrk/<name>.cache.before, .after  Varnish's "hits misses passes fetches" counters around
+                        that run (fetches: requests Varnish sent to gunicorn)
   wrk/<name>.cache.fill  seconds the request that filled the cache before that run took
   rss.before, rss.after RSS in KiB of each gunicorn worker, one a line
   import.time, reimport.time  /usr/bin/time -v output of import_stories (optional)
@@ -80,19 +81,31 @@ def rss_line(run: Path) -> str:
     return f"{mib(before)} before, {mib(after)} after"
 
 
-def hit_share(run: Path, name: str) -> str:
-    """Share of the requests of the cached run that Varnish answered from memory."""
+def cache_counts(run: Path, name: str) -> list[int]:
+    """Varnish's hits, misses, passes and fetches from gunicorn during the cached run."""
     before, after = (run / "wrk" / f"{name}.cache.{when}" for when in ("before", "after"))
     if not before.exists() or not after.exists():
-        return "-"
-    hits, misses, passes = (
+        return []
+    counts = [
         b - a
         for a, b in zip(
             map(int, before.read_text().split()), map(int, after.read_text().split()), strict=True
         )
-    )
-    total = hits + misses + passes
-    return f"{100 * hits / total:.2f}" if total else "-"
+    ]
+    return counts + [-1] * (4 - len(counts))  # older runs did not count fetches
+
+
+def hit_share(run: Path, name: str) -> str:
+    """Share of the requests of the cached run that Varnish answered from memory."""
+    counts = cache_counts(run, name)
+    total = sum(counts[:3])
+    return f"{100 * counts[0] / total:.2f}" if total else "-"
+
+
+def fetches(run: Path, name: str) -> str:
+    """Requests Varnish sent to gunicorn during the cached run (background refreshes too)."""
+    counts = cache_counts(run, name)
+    return str(counts[3]) if counts and counts[3] >= 0 else "-"
 
 
 def fill_ms(run: Path, name: str) -> str:
@@ -118,10 +131,10 @@ def main(run: Path) -> None:
     print(
         "| endpoint | req/s | p50 ms | p99 ms | errors | static req/s | ratio to static "
         "| cache fill ms | cached req/s | cached p50 ms | cached p99 ms | cached errors "
-        "| cache hits % | cached ratio to static | in-process p50 ms | in-process p99 ms "
-        "| SQL queries | KiB |"
+        "| cache hits % | site fetches | cached ratio to static | in-process p50 ms "
+        "| in-process p99 ms | SQL queries | KiB |"
     )
-    print("|---|" + "---:|" * 17)
+    print("|---|" + "---:|" * 18)
     for name, path in endpoints:
         app = wrk_numbers(run / "wrk" / f"{name}.app.txt")
         static = wrk_numbers(run / "wrk" / f"{name}.static.txt")
@@ -134,6 +147,7 @@ def main(run: Path) -> None:
             f"| {ratio(app, static, 4)} | {fill_ms(run, name)} | {cached.get('rps', 0):.0f} "
             f"| {ms(cached.get('p50'))} "
             f"| {ms(cached.get('p99'))} | {cached.get('errors', 0):.0f} | {hit_share(run, name)} "
+            f"| {fetches(run, name)} "
             f"| {ratio(cached, static, 2)} | {ms(own.get('p50_ms'))} | {ms(own.get('p99_ms'))} "
             f"| {own.get('queries', '-')} | {own.get('bytes', 0) / 1024:.0f} |"
         )
