@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.safestring import SafeString
 from django.views.generic import TemplateView
 
 from apps.catalog.aggregates import stored_aggregate
@@ -48,74 +49,21 @@ class TrendsView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         data = trends_counts()
-        year_area_counts = data["year_area_counts"]
-        year_counts = data["year_counts"]
-        component_counts = data["component_counts"]
-        platform_counts = data["platform_counts"]
-
-        areas, year_rows = _year_table(list(year_area_counts), list(year_counts))
-        area_index = {area.slug: area.series_index for area in areas}
-        components = [
-            RankedRow(
-                row["component_slug"],
-                row["component_name"],
-                row["stories"],
-                row["area_slug"],
-                row["area_name"],
-            )
-            for row in component_counts
-        ]
-        platform_rows = list(platform_counts)
-        platforms = [
-            RankedRow(row["platform_slug"], row["platform_name"], row["stories"])
-            for row in platform_rows
-            if row["platform_slug"] is not None
-        ]
-        no_platform = sum(row["stories"] for row in platform_rows if row["platform_slug"] is None)
-
+        areas, year_rows = _year_rows(data)
+        components = _component_rows(data)
+        platforms, no_platform = _platform_rows(data)
         context.update(
             story_count=sum(row.stories for row in year_rows),
             areas=areas,
             year_rows=year_rows,
             area_totals=[sum(row.area_counts[i] for row in year_rows) for i in range(len(areas))],
-            year_chart=stacked_bar_chart(
-                chart_id="chart-years",
-                title="Stories per year, stacked by component area",
-                description=(
-                    "Each bar is a year, labelled with the stories published that year; its "
-                    "layers count the stories touching each component area, so a story that "
-                    "touches several areas counts once in each."
-                ),
-                bar_labels=[row.stories for row in year_rows],
-                categories=[str(row.year) for row in year_rows],
-                series=[
-                    Series(area.name, tuple(row.area_counts[i] for row in year_rows))
-                    for i, area in enumerate(areas)
-                ],
-                x_label="Year published",
-                y_label="Stories per area",
-            ),
+            year_chart=_year_chart(areas, year_rows),
             area_legend=chart_legend([area.name for area in areas], name="Component areas"),
             components=components,
-            component_chart=horizontal_bar_chart(
-                chart_id="chart-components",
-                title=f"Top {TOP_COMPONENTS} components by number of stories",
-                description="One bar per component, most stories first, coloured by area.",
-                bars=[
-                    Bar(row.name, row.stories, area_index.get(row.area_slug, 0))
-                    for row in components
-                ],
-                x_label="Stories",
-            ),
+            component_chart=_component_chart(areas, components),
             platforms=platforms,
             no_platform_count=no_platform,
-            platform_chart=horizontal_bar_chart(
-                chart_id="chart-platforms",
-                title="Stories per platform",
-                description="One bar per platform, most stories first.",
-                bars=[Bar(row.name, row.stories) for row in platforms],
-                x_label="Stories",
-            ),
+            platform_chart=_platform_chart(platforms),
         )
         return context
 
@@ -222,3 +170,72 @@ def _year_table(
         for year in years
     ]
     return areas, rows
+
+
+def _year_rows(data: Mapping[str, Any]) -> tuple[list[AreaColumn], list[YearRow]]:
+    return _year_table(list(data["year_area_counts"]), list(data["year_counts"]))
+
+
+def _component_rows(data: Mapping[str, Any]) -> list[RankedRow]:
+    return [
+        RankedRow(
+            row["component_slug"],
+            row["component_name"],
+            row["stories"],
+            row["area_slug"],
+            row["area_name"],
+        )
+        for row in data["component_counts"]
+    ]
+
+
+def _platform_rows(data: Mapping[str, Any]) -> tuple[list[RankedRow], int]:
+    """The platforms with stories, and how many stories name no platform."""
+    rows = list(data["platform_counts"])
+    platforms = [
+        RankedRow(row["platform_slug"], row["platform_name"], row["stories"])
+        for row in rows
+        if row["platform_slug"] is not None
+    ]
+    return platforms, sum(row["stories"] for row in rows if row["platform_slug"] is None)
+
+
+def _year_chart(areas: Sequence[AreaColumn], year_rows: Sequence[YearRow]) -> SafeString:
+    return stacked_bar_chart(
+        chart_id="chart-years",
+        title="Stories per year, stacked by component area",
+        description=(
+            "Each bar is a year, labelled with the stories published that year; its "
+            "layers count the stories touching each component area, so a story that "
+            "touches several areas counts once in each."
+        ),
+        bar_labels=[row.stories for row in year_rows],
+        categories=[str(row.year) for row in year_rows],
+        series=[
+            Series(area.name, tuple(row.area_counts[i] for row in year_rows))
+            for i, area in enumerate(areas)
+        ],
+        x_label="Year published",
+        y_label="Stories per area",
+    )
+
+
+def _component_chart(areas: Sequence[AreaColumn], components: Sequence[RankedRow]) -> SafeString:
+    area_index = {area.slug: area.series_index for area in areas}
+    return horizontal_bar_chart(
+        chart_id="chart-components",
+        title=f"Top {TOP_COMPONENTS} components by number of stories",
+        description="One bar per component, most stories first, coloured by area.",
+        bars=[Bar(row.name, row.stories, area_index.get(row.area_slug, 0)) for row in components],
+        x_label="Stories",
+    )
+
+
+def _platform_chart(platforms: Sequence[RankedRow]) -> SafeString:
+    return horizontal_bar_chart(
+        chart_id="chart-platforms",
+        title="Stories per platform",
+        description="One bar per platform, most stories first.",
+        bars=[Bar(row.name, row.stories) for row in platforms],
+        x_label="Stories",
+    )
