@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from apps.catalog.refresh import refresh_aggregates
+
 
 @shared_task(acks_late=True)
 def refresh_catalogue_aggregates() -> int:
     """Recompute the stored catalogue aggregates after writes (see apps/catalog/aggregates.py)."""
-    from apps.catalog.aggregates import refresh_aggregates
-
     return refresh_aggregates()

@@ -8,7 +8,7 @@ class WebConfig(AppConfig):
 
     def ready(self) -> None:
         # The catalogue-wide counts the pages read; a refresh recomputes them after writes.
-        from apps.catalog.aggregates import register_aggregate
+        from apps.catalog.refresh import register_aggregate
         from apps.search.facets import public_facet_counts
         from apps.web.views.browse import mitigation_counts, organization_counts
         from apps.web.views.trends import trends_counts

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.catalog.aggregates import refresh_aggregates
 from apps.catalog.counts import stored_counts, update_counts
 from apps.catalog.models import (
     CatalogueChange,
@@ -19,6 +18,7 @@ from apps.catalog.models import (
     Story,
     StoryMitigation,
 )
+from apps.catalog.refresh import refresh_aggregates
 from apps.search.facets import facet_counts, public_facet_counts
 from apps.web.views.trends import trends_counts
 from tests.factories import (

@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog import tasks
-from apps.catalog.aggregates import refresh_aggregates
 from apps.catalog.models import CatalogueChange, Story
+from apps.catalog.refresh import refresh_aggregates
 from tests.factories import ComponentFactory, StoryFactory
 
 
