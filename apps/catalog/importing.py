@@ -32,6 +32,7 @@ from apps.catalog.models import (
 from apps.catalog.rendering import rendered_fields
 from apps.catalog.signals import catalogue_imported, stories_changed, story_links_written
 from apps.catalog.slugs import slug_words
+from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.mapping import record_from_mitigation
 from apps.catalog.storyfiles.parsing import Catalogue
 from apps.catalog.storyfiles.payload import record_to_payload
@@ -42,6 +43,7 @@ from apps.catalog.storyfiles.records import (
     StoryRecord,
     UpstreamRecord,
 )
+from apps.catalog.terms import DatabaseTerms
 from apps.core.models import AuditAction, AuditEntry
 from apps.core.sharedcache import catalogue_changed
 
@@ -586,12 +588,29 @@ class _StoryImport:
             self.report.without_file = orphans
             return []
         pruned_ids: list[int] = []
+        terms = DatabaseTerms()
         for batch in _batches(orphans, BATCH_SIZE):
             stories = Story.objects.filter(slug__in=batch)
+            _log_deletions(stories.order_by("slug"), terms)
             pruned_ids += stories.values_list("pk", flat=True)
             stories.delete()
         self.report.pruned = orphans
         return pruned_ids
+
+
+def _log_deletions(stories: Iterable[Story], terms: DatabaseTerms) -> None:
+    """Append a deletion entry, with what it held, for each story the import prunes."""
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            action=AuditAction.STORY_DELETED,
+            actor_name="import_stories",
+            story_id=story.pk,
+            story_slug=story.slug,
+            message="Its file was removed (import_stories --prune).",
+            before=story_snapshot(story, terms),
+        )
+        for story in stories
+    )
 
 
 def _changed_in_batches(ids: Iterable[int]) -> None:
@@ -614,8 +633,9 @@ def catalogue_import(
     Stories are matched by slug; a story is written only when its record differs, so a
     second import changes nothing. Stories that came from the web are never touched; one
     whose file matches it exactly is adopted as a file story. File stories without a file
-    are listed, and deleted only with `prune`. Each created or changed story gets an audit
-    entry, its search document and, when enabled, first link checks.
+    are listed, and deleted only with `prune` (each logged as a deletion with what it held).
+    Each created or changed story gets an audit entry, its search document and, when
+    enabled, first link checks.
 
     `stories` (default: `catalogue.stories`) may be the iterator of `stream_catalogue`,
     read once, a batch at a time. `added` dates new stories by slug (when their files

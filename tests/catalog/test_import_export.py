@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.catalog.models import Component, Source, Story, StoryOrigin, StoryStatus, UpstreamIssue
+from apps.core.models import AuditAction, AuditEntry
 from tests.conftest import REPO_FIXTURES, FixtureTree
 from tests.factories import SourceFactory, StoryFactory
 
@@ -67,6 +68,29 @@ def test_source_url_can_move_between_file_stories(fixture_tree: FixtureTree) -> 
     output = run("import_stories", "--prune")
     assert "stories deleted (file removed): 2019-example-corp-coredns-oom" in output
     assert list(Story.objects.values_list("slug", flat=True)) == ["2019-example-corp-renamed"]
+
+
+def test_a_pruned_story_gets_a_deletion_entry_with_what_it_held(
+    fixture_tree: FixtureTree,
+) -> None:
+    fixture_tree.story()
+    fixture_tree.story(
+        "2019-example-corp-second.md",
+        **{"https://example.org/postmortem": "https://example.org/second"},
+    )
+    run("import_stories")
+    pruned = Story.objects.get(slug="2019-example-corp-coredns-oom")
+    title = pruned.title
+    (fixture_tree.root / "stories" / "2019-example-corp-coredns-oom.md").unlink()
+    run("import_stories")  # without --prune nothing is deleted, nothing logged
+    assert not AuditEntry.objects.filter(action=AuditAction.STORY_DELETED).exists()
+    run("import_stories", "--prune")
+    deleted = AuditEntry.objects.get(action=AuditAction.STORY_DELETED)
+    assert (deleted.story_id, deleted.story_slug) == (pruned.pk, pruned.slug)
+    assert deleted.actor_name == "import_stories"
+    assert deleted.before["title"] == title and deleted.before["slug"] == pruned.slug
+    assert deleted.before["sources"]
+    assert list(Story.objects.values_list("slug", flat=True)) == ["2019-example-corp-second"]
 
 
 def test_missing_files_are_reported_not_deleted_without_prune(fixture_tree: FixtureTree) -> None:
