@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.catalog.models import StoryQuerySet
 from apps.search.browse import SORTS, active_filters, narrowed, search_and_sort
+from apps.search.engine import RANKED
 from apps.search.query import MAX_QUERY_LENGTH
 
 
@@ -75,10 +76,14 @@ class StorySearchBackend(BaseFilterBackend):
         sort = request.query_params.get("sort", "")
         if "sort" in request.query_params and sort not in SORTS:
             raise ValidationError({"sort": [f"Must be one of: {', '.join(SORTS)}."]})
-        ordered, _, search, *_ = search_and_sort(
+        ordered, _, search, chosen, _ = search_and_sort(
             cast(StoryQuerySet, queryset), q=_query_text(request), sort=sort
         )
         view.searching = search is not None  # type: ignore[attr-defined]
+        # The pagination counts and pages a search from its results (the ranked window,
+        # then the matches newest first) instead of counting and sorting every match.
+        view.search_results = search  # type: ignore[attr-defined]
+        view.ranked_by_search = search is not None and chosen == "relevance"  # type: ignore[attr-defined]
         return ordered
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
@@ -89,7 +94,10 @@ class StorySearchBackend(BaseFilterBackend):
                 "required": False,
                 "description": (
                     'Full-text search: words (stemmed), "phrases", -exclusions. '
-                    "Results are ranked by relevance unless `sort` says otherwise."
+                    "Results are ranked by relevance unless `sort` says otherwise: the "
+                    f"best {RANKED} matches first, then the other matches newest first. "
+                    "When many stories match, `count` may be the database's estimate; "
+                    "`count_estimated` then says so."
                 ),
                 "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
             },

@@ -11,6 +11,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from apps.catalog.paging import StoryPaginator
+from apps.search.paging import RankedPaginator, RankedStories
 
 MAX_PAGE = 1_000_000
 
@@ -30,7 +31,13 @@ def _positive_int(request: Request, name: str, default: int, maximum: int) -> in
 
 class Pagination(PageNumberPagination):
     """Page numbers with a total count. A page past the end is an empty page, honestly
-    saying so; a malformed page or page size is a 400."""
+    saying so; a malformed page or page size is a 400.
+
+    A search ranked by relevance is paged as the story list page pages it: the ranked
+    window by id, then the other matches newest first, and `count` is the search's own
+    total. That total is exact unless very many stories match; it is then the database's
+    estimate and `count_estimated` is true (as are `pages`, and `next` follows the rows
+    found, so every match stays reachable). Every list answer has `count_estimated`."""
 
     page_size = 20
     max_page_size = 100
@@ -46,6 +53,20 @@ class Pagination(PageNumberPagination):
         number = _positive_int(request, self.page_query_param, 1, MAX_PAGE)
         known = getattr(view, "known_count", None)
         total = known() if known is not None else None  # counted already (stored totals)
+        search = getattr(view, "search_results", None)
+        self.estimated = False
+        if search is not None and getattr(view, "ranked_by_search", False):
+            ranked = RankedPaginator(RankedStories(search, queryset), size)
+            self.estimated = ranked.estimated
+            self.count, self.number, self.num_pages = ranked.count, number, ranked.num_pages
+            if number > ranked.num_pages and not self.estimated:
+                self.more = False
+                return []
+            page = ranked.page(number)
+            self.more = page.has_next()
+            return list(page.object_list)
+        if search is not None and total is None and not search.estimated:
+            total = search.total  # exact: no second count over the matches
         if getattr(view, "paged_by_slug", False) and not getattr(view, "searching", True):
             # A page's slugs from the index first, deep pages from the end: any page
             # costs what the first does.
@@ -57,6 +78,7 @@ class Pagination(PageNumberPagination):
         self.count = paginator.count
         self.number = number
         self.num_pages = paginator.num_pages
+        self.more = number < paginator.num_pages
         if number > paginator.num_pages:
             return []
         return list(paginator.page(number).object_list)
@@ -70,12 +92,13 @@ class Pagination(PageNumberPagination):
         return replace_query_param(url, self.page_query_param, number)
 
     def get_paginated_response(self, data: Any) -> Response:
-        following = self.number + 1 if self.number < self.num_pages else None
+        following = self.number + 1 if self.more else None
         previous = min(self.number - 1, self.num_pages) if self.number > 1 else None
         return Response(
             OrderedDict(
                 [
                     ("count", self.count),
+                    ("count_estimated", self.estimated),
                     ("page", self.number),
                     ("pages", self.num_pages),
                     ("next", self._link(following)),
@@ -87,9 +110,25 @@ class Pagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         base = super().get_paginated_response_schema(schema)
+        base["properties"]["count_estimated"] = {
+            "type": "boolean",
+            "description": (
+                "True when `count` (and so `pages`) is the database's estimate rather than "
+                "an exact count: only for a search that very many stories match."
+            ),
+            "example": False,
+        }
         base["properties"]["page"] = {"type": "integer", "example": 1}
         base["properties"]["pages"] = {"type": "integer", "example": 5}
-        base["required"] = ["count", "page", "pages", "next", "previous", "results"]
+        base["required"] = [
+            "count",
+            "count_estimated",
+            "page",
+            "pages",
+            "next",
+            "previous",
+            "results",
+        ]
         return base
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:

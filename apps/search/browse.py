@@ -63,10 +63,13 @@ class Browse:
         return self.search is not None
 
 
-def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> Browse:
+def browse_stories(
+    params: QueryDict, *, base: StoryQuerySet | None = None, offers: bool = True
+) -> Browse:
     """Filter, search and sort public stories from request parameters.
 
     Invalid parameters never raise: they are ignored and explained in `messages`.
+    `offers=False` skips the filter links a page shows for a search (feeds show none).
     """
     stories = Story.objects.public() if base is None else base
     filterset = StoryFilterSet(params, queryset=stories)
@@ -86,7 +89,7 @@ def browse_stories(params: QueryDict, *, base: StoryQuerySet | None = None) -> B
         search=search,
         messages=messages,
         active=active,
-        offers=facet_offers(query, params) if search else [],
+        offers=facet_offers(query, params) if search and offers else [],
         params=params,
     )
 

@@ -15,6 +15,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from apps.catalog.models import Component, Story
 from apps.search.browse import browse_stories
+from apps.search.paging import RankedStories
 from apps.search.query import parse_query
 
 FEED_SIZE = 50
@@ -144,8 +145,16 @@ class SearchFeed(_StoryFeed):
         encoded = obj.urlencode()
         return _absolute(reverse("web:story-list") + (f"?{encoded}" if encoded else ""))
 
-    def items(self, obj: QueryDict) -> QuerySet[Story]:
-        return _for_feed(browse_stories(obj).stories)[:FEED_SIZE]
+    def items(self, obj: QueryDict) -> QuerySet[Story] | list[Story]:
+        browse = browse_stories(obj, offers=False)
+        search = browse.search
+        if search is not None and browse.sort == "relevance":
+            # The first FEED_SIZE of the ranked window (then newest matches), read by id:
+            # no ORDER BY over every match.
+            if search.matches is None:
+                return []
+            return RankedStories(search, _for_feed(search.matches))[:FEED_SIZE]
+        return _for_feed(browse.stories)[:FEED_SIZE]
 
     def feed_extra_kwargs(self, obj: QueryDict) -> dict[str, Any]:
         return {"updated": timezone.now()}
