@@ -1,3 +1,4 @@
+import math
 from collections import OrderedDict
 from typing import Any
 
@@ -37,7 +38,8 @@ class Pagination(PageNumberPagination):
     window by id, then the other matches newest first, and `count` is the search's own
     total. That total is exact unless very many stories match; it is then the database's
     estimate and `count_estimated` is true (as are `pages`, and `next` follows the rows
-    found, so every match stays reachable). Every list answer has `count_estimated`."""
+    found, so every match stays reachable). Other sorts of such a search take the same
+    estimate. Every list answer has `count_estimated`."""
 
     page_size = 20
     max_page_size = 100
@@ -65,7 +67,16 @@ class Pagination(PageNumberPagination):
             page = ranked.page(number)
             self.more = page.has_next()
             return list(page.object_list)
-        if search is not None and total is None and not search.estimated:
+        if search is not None and search.estimated:
+            # Another sort of a search that very many stories match: its estimate, marked,
+            # and `next` from the rows found, rather than a count over every match.
+            self.estimated = True
+            self.count, self.number = search.total, number
+            self.num_pages = max(1, math.ceil(search.total / size))
+            rows = list(queryset[(number - 1) * size : number * size + 1])
+            self.more = len(rows) > size
+            return rows[:size]
+        if search is not None and total is None:
             total = search.total  # exact: no second count over the matches
         if getattr(view, "paged_by_slug", False) and not getattr(view, "searching", True):
             # A page's slugs from the index first, deep pages from the end: any page

@@ -65,6 +65,29 @@ def test_api_search_pages_over_the_window_then_every_other_match(many: list[Stor
         assert first["count"] >= 3
 
 
+def test_api_search_sorted_otherwise_pages_every_match_without_counting(
+    many: list[Story],
+) -> None:
+    client = APIClient()
+    url: str | None = "/api/v1/stories/?q=quokka&sort=title&page_size=4"
+    seen: list[str] = []
+    first = None
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        assert not any(sql.upper().startswith("SELECT COUNT(") for sql in run_statements(queries))
+        first = first or body
+        seen += [story["title"] for story in body["results"]]
+        url = body["next"]
+        assert len(seen) <= 40
+    assert first is not None
+    assert seen == sorted(story.title for story in many)
+    if connection.vendor == "sqlite":
+        assert (first["count"], first["count_estimated"]) == (25, False)
+    else:
+        assert first["count_estimated"] is True
+
+
 def test_api_search_with_few_matches_counts_exactly() -> None:
     StoryFactory.create_batch(3, title="Wombat outage", summary="wombat")
     index_stories()
