@@ -157,82 +157,112 @@ def _split_chain(token: str) -> list[str]:
 
 
 def parse_query(raw: str | None) -> ParsedQuery:
+    """`raw` as typed or pasted, read into groups of alternatives and exclusions."""
+    text, truncated = _bounded(raw)
+    cleaned, normalised = normalise(text)
+    reading = _Reading()
+    for token in _TOKEN_RE.findall(cleaned):
+        reading.read(token)
+    groups = _groups(reading.words, reading.alternatives_of)
+    return ParsedQuery(
+        text=text,
+        groups=tuple(groups[:MAX_TERMS]),
+        excluded=tuple(reading.excluded[:MAX_TERMS]),
+        truncated=truncated or len(groups) > MAX_TERMS,
+        normalised=normalised,
+        words=tuple(w for w, _ in reading.words),
+    )
+
+
+def _bounded(raw: str | None) -> tuple[str, bool]:
+    """The text without control characters, runs of spaces or empty lines, cut at a word
+    boundary to MAX_QUERY_LENGTH; and whether it was cut."""
     text = "\n".join(
         " ".join(line.split()) for line in _CONTROL_RE.sub(" ", raw or "").splitlines()
     )
     text = "\n".join(line for line in text.split("\n") if line).strip()
-    truncated = len(text) > MAX_QUERY_LENGTH
-    if truncated:
-        cut = text[:MAX_QUERY_LENGTH]
-        text = cut.rsplit(None, 1)[0] if " " in cut or "\n" in cut else cut
-    cleaned, normalised = normalise(text)
+    if len(text) <= MAX_QUERY_LENGTH:
+        return text, False
+    cut = text[:MAX_QUERY_LENGTH]
+    return (cut.rsplit(None, 1)[0] if " " in cut or "\n" in cut else cut), True
 
-    words: list[tuple[str, bool]] = []  # (word or phrase, is_phrase)
-    excluded: list[str] = []
-    or_next = False
-    alternatives_of: dict[int, list[str]] = {}
-    for token in _TOKEN_RE.findall(cleaned):
-        if token == _OR and words:
-            or_next = True
-            continue
+
+@dataclass
+class _Reading:
+    """The tokens of a query read so far: the words and phrases asked for, in order, with
+    whether each is a quoted phrase; the exclusions; and the OR alternatives typed after
+    the word at each position."""
+
+    words: list[tuple[str, bool]] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    alternatives_of: dict[int, list[str]] = field(default_factory=dict)
+    or_next: bool = False
+
+    def read(self, token: str) -> None:
+        if token == _OR and self.words:
+            self.or_next = True
+            return
         negative = token.startswith("-") and len(token) > 1 and not token.startswith("--")
         body = token[1:] if negative else token
         is_phrase = body.startswith('"')
         if is_phrase:
             body = " ".join(body.strip('"').split())
             if not _has_word(body):
-                continue
+                return  # an empty phrase: a pending OR still applies to what follows
             pieces = [body]
         else:
             pieces = [w for part in _split_chain(body) if (w := _word(part))]
         for piece in pieces:
             if negative:
-                if piece.casefold() not in {e.casefold() for e in excluded}:
-                    excluded.append(piece)
-                continue
-            if or_next and words:
-                alternatives_of.setdefault(len(words) - 1, []).append(piece)
-                or_next = False
-                continue
-            words.append((piece, is_phrase))
-        or_next = False
+                self.exclude(piece)
+            elif self.or_next and self.words:
+                self.alternatives_of.setdefault(len(self.words) - 1, []).append(piece)
+                self.or_next = False
+            else:
+                self.words.append((piece, is_phrase))
+        self.or_next = False
 
+    def exclude(self, piece: str) -> None:
+        if piece.casefold() not in {e.casefold() for e in self.excluded}:
+            self.excluded.append(piece)
+
+
+def _groups(words: list[tuple[str, bool]], alternatives_of: dict[int, list[str]]) -> list[Group]:
+    """One group per word, phrase or run of words the thesaurus knows, in order, each
+    typed text once; stop words are dropped unless an OR names an alternative."""
     groups: list[Group] = []
     seen: set[str] = set()
     index = 0
     while index < len(words):
-        # The longest run of plain words that the thesaurus knows becomes one group.
-        run: list[str] = []
-        for word, phrase in words[index : index + 4]:
-            if phrase:
-                break
-            run.append(word)
-        size, synonyms = longest_entry(run)
-        if size:
-            typed = " ".join(run[:size])
-            choices = [typed, *synonyms]
-            index_of_last = index + size - 1
-        else:
-            typed, is_phrase = words[index]
-            index_of_last = index
-            size = 1
-            if not is_phrase and typed.casefold() in STOP_WORDS and index not in alternatives_of:
-                index += 1
-                continue
-            choices = [typed, *alternatives_for(typed)]
-        for other in alternatives_of.get(index_of_last, []):
-            choices += [other, *alternatives_for(other)]
-        unique = list(dict.fromkeys(c for c in choices if _has_word(c)))
-        key = typed.casefold()
-        if key not in seen:
-            seen.add(key)
-            groups.append(Group(typed=typed, alternatives=tuple(unique[:12])))
+        group, size = _group_at(words, index, alternatives_of)
+        if group is not None and group.typed.casefold() not in seen:
+            seen.add(group.typed.casefold())
+            groups.append(group)
         index += size
-    return ParsedQuery(
-        text=text,
-        groups=tuple(groups[:MAX_TERMS]),
-        excluded=tuple(excluded[:MAX_TERMS]),
-        truncated=truncated or len(groups) > MAX_TERMS,
-        normalised=normalised,
-        words=tuple(w for w, _ in words),
-    )
+    return groups
+
+
+def _group_at(
+    words: list[tuple[str, bool]], index: int, alternatives_of: dict[int, list[str]]
+) -> tuple[Group | None, int]:
+    """The group starting at `index` and how many words it takes (None for a stop word):
+    the longest run of plain words that the thesaurus knows becomes one group."""
+    run: list[str] = []
+    for word, phrase in words[index : index + 4]:
+        if phrase:
+            break
+        run.append(word)
+    size, synonyms = longest_entry(run)
+    if size:
+        typed = " ".join(run[:size])
+        choices = [typed, *synonyms]
+    else:
+        typed, is_phrase = words[index]
+        size = 1
+        if not is_phrase and typed.casefold() in STOP_WORDS and index not in alternatives_of:
+            return None, 1
+        choices = [typed, *alternatives_for(typed)]
+    for other in alternatives_of.get(index + size - 1, []):
+        choices += [other, *alternatives_for(other)]
+    unique = list(dict.fromkeys(c for c in choices if _has_word(c)))
+    return Group(typed=typed, alternatives=tuple(unique[:12])), size
