@@ -13,7 +13,9 @@ def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedel
     """Take or keep the lease `name` for `duration`. True when `holder` now holds it.
 
     One conditional UPDATE decides, so of two contenders at most one wins, on SQLite and
-    PostgreSQL alike.
+    PostgreSQL alike. A lease held by another is the standby's normal state, not an error:
+    it is answered without an INSERT, which PostgreSQL would log as a duplicate key on
+    every attempt. Only the very first claim inserts, under the unique name.
     """
     now = timezone.now()
     claimed = (
@@ -31,6 +33,8 @@ def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedel
     )
     if claimed:
         return True
+    if SchedulerLease.objects.filter(name=name).exists():
+        return False  # held by another, unexpired
     try:
         with transaction.atomic():
             SchedulerLease.objects.create(
@@ -42,7 +46,7 @@ def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedel
                 transitions=1,
             )
     except IntegrityError:
-        return False  # someone else holds an unexpired lease
+        return False  # another contender inserted it first
     return True
 
 

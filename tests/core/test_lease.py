@@ -1,6 +1,7 @@
 """The scheduler lease: in one process, and between real processes."""
 
 import datetime
+import logging
 import subprocess
 import sys
 import time
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.core.lease import lease_acquire_or_renew, lease_holder, lease_release
@@ -22,6 +25,19 @@ def test_first_contender_wins_and_second_waits() -> None:
     assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
     assert not lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
     assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    assert lease_holder("beat").holder == "a"
+
+
+def test_a_standby_waits_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """A lease held by another is the standby's normal state: no INSERT for the database
+    to refuse (PostgreSQL logged a duplicate key every renewal) and nothing logged."""
+    assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
+    with CaptureQueriesContext(connection) as queries, caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            assert not lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
+    statements = [query["sql"].lstrip().split()[0].upper() for query in queries]
+    assert "INSERT" not in statements, statements
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
     assert lease_holder("beat").holder == "a"
 
 
