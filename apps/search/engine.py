@@ -181,71 +181,151 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
     """Two statements: the ranked window with the number of full and partial matches found
     (each tier stops after RANKED rows), and the planner's estimate of all matches, used
     when a tier stopped."""
-    groups = [_tsquery(group_websearch(g)) for g in parsed.groups]
-    excluded = _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded)) if parsed.excluded else None
+    queries = _PostgresQueries.of(parsed)
+    sql, params = _window_statement(queries, stories)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        results.story_ids = [row[0] for row in rows]
+        full_count, any_found = (rows[0][1], rows[0][2]) if rows else (0, 0)
+        results.full_count = full_count
+        widened = queries.several and full_count < FEW
+        results.partial = not full_count and bool(rows)
+        query = queries.matches_any if widened else queries.matches_all
+        found = any_found if widened else full_count
+        # Always asked, so every search runs the same statements.
+        documents = StorySearchDocument.objects.public().filter(_of_stories(stories))
+        estimate = _estimate(documents.filter(vector=query), cursor)
+    results.matches = stories.filter(search_document__published=True, search_document__vector=query)
+    if found <= RANKED:
+        results.total = found
+    else:
+        results.total, results.estimated = max(estimate, found), True
 
-    def without_excluded(query: SearchQuery) -> SearchQuery:
-        return query & ~excluded if excluded is not None else query
 
-    matches_any = without_excluded(reduce(lambda a, b: a | b, groups))
-    matches_all = without_excluded(reduce(lambda a, b: a & b, groups))
-    docs = StorySearchDocument.objects.public().filter(
-        Exists(stories.filter(pk=OuterRef("story_id")))
+@dataclass(frozen=True)
+class _PostgresQueries:
+    """The tsqueries of a parsed query: one per group, and the stories matching every
+    group, all groups but one (near) and any group, each without the exclusions."""
+
+    groups: list[SearchQuery]
+    excluded: SearchQuery | None
+
+    @classmethod
+    def of(cls, parsed: ParsedQuery) -> "_PostgresQueries":
+        groups = [_tsquery(group_websearch(g)) for g in parsed.groups]
+        excluded = (
+            _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded)) if parsed.excluded else None
+        )
+        return cls(groups, excluded)
+
+    @property
+    def several(self) -> bool:
+        return len(self.groups) > 1
+
+    def without_excluded(self, query: SearchQuery) -> SearchQuery:
+        return query & ~self.excluded if self.excluded is not None else query
+
+    @property
+    def matches_any(self) -> SearchQuery:
+        return self.without_excluded(reduce(lambda a, b: a | b, self.groups))
+
+    @property
+    def matches_all(self) -> SearchQuery:
+        return self.without_excluded(reduce(lambda a, b: a & b, self.groups))
+
+    @property
+    def matches_near(self) -> SearchQuery:
+        groups = self.groups
+        every_but_one = [
+            reduce(lambda a, b: a & b, groups[:i] + groups[i + 1 :]) for i in range(len(groups))
+        ]
+        return self.without_excluded(reduce(lambda a, b: a | b, every_but_one))
+
+
+def _of_stories(stories: QuerySet[Story]) -> Exists:
+    """The condition that a document is one of `stories`."""
+    return Exists(stories.filter(pk=OuterRef("story_id")))
+
+
+def _window_statement(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[str, list]:
+    """The statement reading the ranked window: rows of (story id, stories matching every
+    group found, stories matching any group found)."""
+    ctes, params, any_count = _tier_ctes(queries, stories)
+    ranked_sql, ranked_params = _ranked_window(queries)
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT r.story_id, (SELECT COUNT(*) FROM full_match), "  # noqa: S608
+        f"{any_count} FROM ({ranked_sql}) r"
     )
+    return sql, [*params, *ranked_params]
+
+
+def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[list[str], list, str]:
+    """The CTEs of the candidates (full matches; with several groups and few full
+    matches, near and any matches too), their parameters, and the SQL counting the any
+    matches found."""
     # "search_storysearchdocument" below is each tier's CTE of matches, under the table's
     # name, so that the compiled condition on `stories` applies to it as written.
-    allowed = StorySearchDocument.objects.filter(Exists(stories.filter(pk=OuterRef("story_id"))))
-    allowed_sql, allowed_params = _where(allowed)
+    allowed_sql, allowed_params = _where(StorySearchDocument.objects.filter(_of_stories(stories)))
     ctes: list[str] = []
     params: list = []
 
     def tier(name: str, query: SearchQuery, gate: str = "") -> None:
-        # Every match through the GIN index, read lazily: the tier stops after one more
-        # than the window (finding it tells that more stories match). With the LIMIT in
-        # the same query the planner walks the primary key instead, reading vectors until
-        # enough match: most of the table when few do.
-        found_sql, found_params = (
-            StorySearchDocument.objects.filter(published=True, vector=query)
-            .values("story_id")
-            .query.sql_with_params()
-        )
-        ctes.append(f"{name}_found AS MATERIALIZED ({found_sql})")
-        ctes.append(
-            f'{name} AS MATERIALIZED (SELECT "search_storysearchdocument"."story_id" '  # noqa: S608 - compiled, parameters apart
-            f'FROM {name}_found "search_storysearchdocument" WHERE {allowed_sql}'
-            f"{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})"
-        )
-        params.extend([*found_params, *allowed_params])
+        sql, tier_params = _tier(name, query, allowed_sql, gate)
+        ctes.extend(sql)
+        params.extend([*tier_params, *allowed_params])
 
-    tier("full_match", matches_all)
+    tier("full_match", queries.matches_all)
     tiers = ["SELECT story_id FROM full_match"]
     any_count = "0"
-    if len(groups) > 1:
+    if queries.several:
         # Asked only when few stories match every group (a one-time filter in the plan).
         gate = f"(SELECT COUNT(*) FROM full_match) < {FEW}"  # noqa: S608 - a constant
-        if len(groups) <= _NEAR_GROUPS and len(groups) > 2:
-            near = reduce(
-                lambda a, b: a | b,
-                [
-                    reduce(lambda a, b: a & b, groups[:i] + groups[i + 1 :])
-                    for i in range(len(groups))
-                ],
-            )
-            tier("near_match", without_excluded(near), gate)
+        if len(queries.groups) <= _NEAR_GROUPS and len(queries.groups) > 2:
+            tier("near_match", queries.matches_near, gate)
             tiers.append("SELECT story_id FROM near_match")
-        tier("any_match", matches_any, gate)
+        tier("any_match", queries.matches_any, gate)
         tiers.append("SELECT story_id FROM any_match")
         any_count = "(SELECT COUNT(*) FROM any_match)"
     ctes.append(f"candidates AS ({' UNION '.join(tiers)})")
+    return ctes, params, any_count
 
+
+def _tier(name: str, query: SearchQuery, allowed_sql: str, gate: str) -> tuple[list[str], tuple]:
+    """Two CTEs: `<name>_found`, every published match of `query`, and `<name>`, the
+    first RANKED + 1 of them among the allowed stories (and only when `gate` holds)."""
+    # Every match through the GIN index, read lazily: the tier stops after one more
+    # than the window (finding it tells that more stories match). With the LIMIT in
+    # the same query the planner walks the primary key instead, reading vectors until
+    # enough match: most of the table when few do.
+    found_sql, found_params = (
+        StorySearchDocument.objects.filter(published=True, vector=query)
+        .values("story_id")
+        .query.sql_with_params()
+    )
+    return [
+        f"{name}_found AS MATERIALIZED ({found_sql})",
+        f'{name} AS MATERIALIZED (SELECT "search_storysearchdocument"."story_id" '  # noqa: S608 - compiled, parameters apart
+        f'FROM {name}_found "search_storysearchdocument" WHERE {allowed_sql}'
+        f"{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})",
+    ], found_params
+
+
+def _ranked_window(queries: _PostgresQueries) -> tuple[str, tuple]:
+    """The candidates, best first: by the number of groups matched, then ts_rank_cd, then
+    newest first; at most RANKED of them."""
     rank = SearchRank(
-        F("vector"), matches_any, weights=_PG_WEIGHTS, cover_density=True, normalization=Value(1)
+        F("vector"),
+        queries.matches_any,
+        weights=_PG_WEIGHTS,
+        cover_density=True,
+        normalization=Value(1),
     )
     covered: Expression = Value(0)
-    if len(groups) > 1:
-        for group in groups:
+    if queries.several:
+        for group in queries.groups:
             covered = covered + Case(When(Q(vector=group), then=1), default=0)
-    ranked_sql, ranked_params = (
+    return (
         StorySearchDocument.objects.filter(
             story_id__in=RawSQL("SELECT story_id FROM candidates", ())
         )
@@ -259,27 +339,6 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
         .values_list("story_id")[:RANKED]
         .query.sql_with_params()
     )
-    sql = (
-        f"WITH {', '.join(ctes)} SELECT r.story_id, (SELECT COUNT(*) FROM full_match), "  # noqa: S608
-        f"{any_count} FROM ({ranked_sql}) r"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *ranked_params])
-        rows = cursor.fetchall()
-        results.story_ids = [row[0] for row in rows]
-        full_count, any_found = (rows[0][1], rows[0][2]) if rows else (0, 0)
-        results.full_count = full_count
-        widened = len(groups) > 1 and full_count < FEW
-        results.partial = not full_count and bool(rows)
-        query = matches_any if widened else matches_all
-        found = any_found if widened else full_count
-        # Always asked, so every search runs the same statements.
-        estimate = _estimate(docs.filter(vector=query), cursor)
-    results.matches = stories.filter(search_document__published=True, search_document__vector=query)
-    if found <= RANKED:
-        results.total = found
-    else:
-        results.total, results.estimated = max(estimate, found), True
 
 
 def _where(queryset: QuerySet) -> tuple[str, tuple]:
