@@ -60,7 +60,7 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.services import story_edit
+from apps.catalog.services import StoryChanges, story_edit
 from apps.catalog.slugs import SLUG_PATTERN
 from apps.core.roles import MODERATOR, has_role
 from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
@@ -156,7 +156,10 @@ class StoryViewSet(
             values["impacts"] = values.pop("impact")
         try:
             story = story_edit(
-                story=story, editor=request.user, expected_version=expected, **values
+                story=story,
+                editor=request.user,
+                expected_version=expected,
+                changes=StoryChanges(**values),
             )
         except StoryVersionConflict:
             raise PreconditionFailed() from None

@@ -13,7 +13,6 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from apps.catalog.links import UpstreamRef, canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
@@ -30,6 +29,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import rendered_fields
+from apps.catalog.services import stories_claim
 from apps.catalog.signals import catalogue_imported, stories_changed, story_links_written
 from apps.catalog.slugs import slug_words
 from apps.catalog.snapshots import story_snapshot
@@ -432,22 +432,19 @@ class _StoryImport:
             story.created_at = self.added[story.slug]
         Story.objects.bulk_update(dated, ["created_at"])
         updated = []
-        now = timezone.now()
         for story, record, _ in changed:
             same_summary = story.summary == record.summary
             rendered = (story.summary_html, story.excerpt) if same_summary else None
             for name, value in self._fields(record, rendered=rendered).items():
                 setattr(story, name, value)
-            story.version += 1
-            story.updated_at = now
             updated.append(story)
         if updated:
+            # The version rule of every change: none was changed since it was read.
+            stories_claim(stories=updated)
             changed_ids = [story.pk for story in updated]
             for model in _LINK_MODELS:
                 model._default_manager.filter(story_id__in=changed_ids).delete()
-            Story.objects.bulk_update(
-                updated, [*self._fields(changed[0][1], rendered=("", "")), "version", "updated_at"]
-            )
+            Story.objects.bulk_update(updated, [*self._fields(changed[0][1], rendered=("", ""))])
         pairs = [*zip(created, new, strict=True), *((s, r) for s, r, _ in changed)]
         self._write_links(pairs)
         self._log(

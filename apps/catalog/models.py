@@ -1,7 +1,11 @@
 """The catalogue: stories, where they were told, and what they involve."""
 
-from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -329,6 +333,39 @@ class StoryQuerySet(models.QuerySet["Story"]):
             ),
         )
 
+    def claim(self, expected: Sequence[tuple["Story", int]], **fields: Any) -> None:
+        """The version rule every change of a story follows: raise the version of each
+        story that is still at its expected version, writing `fields` in the same UPDATE;
+        if any is not, change none and raise StoryVersionConflict naming it.
+
+        One statement, so of two concurrent writers exactly one succeeds. Each story gets
+        its new version.
+        """
+        if not expected:
+            return
+        versions = {story.pk: version for story, version in expected}
+        if len(versions) == 1:
+            at_expected = Q(pk__in=versions, version=expected[0][1])
+        else:
+            # A CASE rather than one OR per story: SQLite bounds an expression's depth.
+            wanted = Case(*(When(pk=pk, then=Value(v)) for pk, v in versions.items()))
+            at_expected = Q(pk__in=versions, version=wanted)
+        try:
+            # A savepoint undoes a partial claim, so what moved can be read (one row
+            # needs none: its UPDATE claims it or not).
+            with transaction.atomic() if len(versions) > 1 else nullcontext():
+                claimed = self.filter(at_expected).update(
+                    version=models.F("version") + 1, updated_at=timezone.now(), **fields
+                )
+                if claimed != len(versions):
+                    raise StoryVersionConflict(expected[0][0].slug)
+        except StoryVersionConflict:
+            current = dict(self.filter(pk__in=versions).values_list("pk", "version"))
+            moved = next((s for s, v in expected if current.get(s.pk) != v), expected[0][0])
+            raise StoryVersionConflict(moved.slug) from None
+        for story, version in expected:
+            story.version = version + 1
+
 
 class Story(models.Model):
     Status = StoryStatus
@@ -456,11 +493,7 @@ class Story(models.Model):
         The check and the new version are one UPDATE, so of two concurrent writers exactly
         one succeeds; the other gets StoryVersionConflict.
         """
-        claimed = Story.objects.filter(pk=self.pk, version=expected_version).update(
-            status=self.Status.RETRACTED, version=models.F("version") + 1, updated_at=timezone.now()
-        )
-        if not claimed:
-            raise StoryVersionConflict(self.slug)
+        Story.objects.claim([(self, expected_version)], status=self.Status.RETRACTED)
         self.refresh_from_db(fields=["status", "version", "updated_at"])
 
 

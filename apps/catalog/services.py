@@ -1,12 +1,12 @@
 """Writes to the catalogue that touch several models."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from apps.catalog.exceptions import SourceTaken, StoryNotPublic, StoryVersionConflict
+from apps.catalog.exceptions import SourceTaken, StoryNotPublic
 from apps.catalog.links import canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
     Component,
@@ -97,8 +97,8 @@ def _write_story(
     lookups: _Lookups,
     *,
     origin: str = StoryOrigin.FILE,
-    bump_version: bool = True,
 ) -> Story:
+    """Write a new story, or the content of one its caller has claimed (story_claim)."""
     fields = {
         "title": record.title,
         "organization": _organization(record.organization, lookups.organizations),
@@ -115,8 +115,6 @@ def _write_story(
     else:
         for name, value in fields.items():
             setattr(story, name, value)
-        if bump_version:
-            story.version += 1
         story.save()
         story.upstream_links.all().delete()
         story.mitigation_links.all().delete()
@@ -167,57 +165,79 @@ def story_claim(
     the same UPDATE; raise StoryVersionConflict if not.
 
     One statement, so of two concurrent writers exactly one succeeds. Every change of a
-    story goes through here; `story` gets the new version.
+    story goes through here or stories_claim (Story.objects.claim); `story` gets the new
+    version.
     """
-    claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
-        version=models.F("version") + 1, updated_at=timezone.now(), **(fields or {})
-    )
-    if not claimed:
-        raise StoryVersionConflict(story.slug)
-    story.version = expected_version + 1
+    Story.objects.claim([(story, expected_version)], **(fields or {}))
+
+
+def stories_claim(*, stories: Sequence[Story]) -> None:
+    """story_claim for many stories at once, each expected at the version it was read
+    with: the import's way. Raises StoryVersionConflict, claiming none, if any moved."""
+    Story.objects.claim([(story, story.version) for story in stories])
+
+
+@dataclass(frozen=True)
+class StoryChanges:
+    """What a direct edit changes in a story; None leaves a field as it is."""
+
+    title: str | None = None
+    summary: str | None = None
+    status: str | None = None
+    components: list[Component] | None = None
+    platforms: list[Platform] | None = None
+    impacts: list[ImpactKind] | None = None
+    symptoms: list[str] | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The story's own columns these changes write (the summary with its rendering)."""
+        fields: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("title", self.title),
+                ("summary", self.summary),
+                ("status", self.status),
+                ("symptoms", self.symptoms),
+            )
+            if value is not None
+        }
+        if self.summary is not None:
+            fields["summary_html"], fields["excerpt"] = rendered_fields(self.summary)
+        return fields
+
+    def links(self) -> dict[str, list[Any]]:
+        """The story's relations these changes set."""
+        return {
+            name: value
+            for name, value in (
+                ("components", self.components),
+                ("platforms", self.platforms),
+                ("impacts", self.impacts),
+            )
+            if value is not None
+        }
+
+    @property
+    def touch_content(self) -> bool:
+        """Whether they change what a story file holds (anything but the status)."""
+        content = (self.title, self.summary, self.symptoms, *self.links().values())
+        return any(value is not None for value in content)
 
 
 @transaction.atomic
-def story_update(
-    *,
-    story: Story,
-    expected_version: int,
-    title: str | None = None,
-    summary: str | None = None,
-    status: str | None = None,
-    components: list[Component] | None = None,
-    platforms: list[Platform] | None = None,
-    impacts: list[ImpactKind] | None = None,
-    symptoms: list[str] | None = None,
-) -> Story:
+def story_update(*, story: Story, expected_version: int, changes: StoryChanges) -> Story:
     """Change a story if it is still at `expected_version`; raise StoryVersionConflict if not.
 
     The version check and the increment are one UPDATE, so of two concurrent editors
     exactly one succeeds. A change to what a story file holds makes it a web story: the
     database then differs from its file, and imports keep it until it is exported.
     """
-    linked = {"components": components, "platforms": platforms, "impacts": impacts}
-    fields: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("title", title),
-            ("summary", summary),
-            ("status", status),
-            ("symptoms", symptoms),
-        )
-        if value is not None
-    }
-    if summary is not None:
-        fields["summary_html"], fields["excerpt"] = rendered_fields(summary)
-    if {*fields, *(n for n, v in linked.items() if v is not None)} - {"status"}:
+    fields = changes.columns()
+    if changes.touch_content:
         fields["origin"] = StoryOrigin.WEB
     story_claim(story=story, expected_version=expected_version, fields=fields)
-    if components is not None:
-        story.components.set(components)
-    if platforms is not None:
-        story.platforms.set(platforms)
-    if impacts is not None:
-        story.impacts.set(impacts)
+    for name, rows in changes.links().items():
+        getattr(story, name).set(rows)
     _after_change([story.pk])
     story.refresh_from_db()
     return story
@@ -274,44 +294,20 @@ def story_write(
         # The database now differs from any story file: imports keep it until it is exported.
         story.origin = StoryOrigin.WEB
         story.sources.all().delete()
-    written = _write_story(
-        story, record, _Lookups.load(), origin=StoryOrigin.WEB, bump_version=False
-    )
+    written = _write_story(story, record, _Lookups.load(), origin=StoryOrigin.WEB)
     _after_change([written.pk])
     story_links_written.send(sender=Story, story_ids=[written.pk])
     return written
 
 
 @transaction.atomic
-def story_edit(
-    *,
-    story: Story,
-    editor: Any,
-    expected_version: int,
-    title: str | None = None,
-    summary: str | None = None,
-    status: str | None = None,
-    components: list[Component] | None = None,
-    platforms: list[Platform] | None = None,
-    impacts: list[ImpactKind] | None = None,
-    symptoms: list[str] | None = None,
-) -> Story:
+def story_edit(*, story: Story, editor: Any, expected_version: int, changes: StoryChanges) -> Story:
     """A moderator's direct change to a story (the API's PUT/PATCH), logged with before/after.
 
     Raises StoryVersionConflict when the story is no longer at `expected_version`.
     """
     before = story_snapshot(story)
-    story = story_update(
-        story=story,
-        expected_version=expected_version,
-        title=title,
-        summary=summary,
-        status=status,
-        components=components,
-        platforms=platforms,
-        impacts=impacts,
-        symptoms=symptoms,
-    )
+    story = story_update(story=story, expected_version=expected_version, changes=changes)
     audit.record(
         action=AuditAction.STORY_EDITED,
         actor=editor,

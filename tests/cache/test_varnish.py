@@ -26,7 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.catalog.models import Story
-from apps.catalog.services import story_edit
+from apps.catalog.services import StoryChanges, story_edit
 from apps.core import sharedcache
 from apps.core.sharedcache import GENERATION_HEADER, GENERATION_KEY, current_generation
 from apps.submissions.services import (
@@ -336,7 +336,10 @@ def test_approval_edit_and_retraction_show_everywhere_within_a_second(
         # Edit: the new title everywhere the story is shown.
         edited = "CoreDNS was OOM-killed when a deploy doubled the query rate"
         published = story_edit(
-            story=published, editor=moderator, expected_version=published.version, title=edited
+            story=published,
+            editor=moderator,
+            expected_version=published.version,
+            changes=StoryChanges(title=edited),
         )
         since = time.monotonic()
         assert_visible_within_a_second(

@@ -15,8 +15,10 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from apps.catalog import importing
 from apps.catalog.admin import StoryAdmin
 from apps.catalog.models import Story, StoryOrigin, StoryStatus
+from apps.catalog.services import StoryChanges, story_update
 from apps.catalog.snapshots import story_snapshot
 from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
 from apps.submissions.services import story_retract, submission_approve, submission_create
@@ -149,3 +151,31 @@ def test_a_patch_to_a_stale_version_changes_nothing(fixture_tree: FixtureTree) -
     story = Story.objects.get(slug=SLUG)
     assert (story.title, story.origin, story.version) != (EDITED, StoryOrigin.WEB, 6)
     assert story.origin == StoryOrigin.FILE
+
+
+def test_an_edit_made_while_the_import_runs_makes_it_write_nothing(
+    fixture_tree: FixtureTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import follows the version rule of every change (stories_claim): a story it
+    read as a file story and that a moderator edits before it writes is not overwritten."""
+    fixture_tree.story()
+    run("import_stories")
+    fixture_tree.story(**{"What happened, in our own words.": "Changed in the file."})
+    read = importing._stored_records
+
+    def read_then_edited(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        story = Story.objects.get(slug=SLUG)
+        story_update(
+            story=story, expected_version=story.version, changes=StoryChanges(title=EDITED)
+        )
+        return found
+
+    monkeypatch.setattr(importing, "_stored_records", read_then_edited)
+    with pytest.raises(CommandError, match=f"the story '{SLUG}' changed while it ran"):
+        call_command("import_stories", stdout=StringIO(), stderr=StringIO())
+    # Here the edit ran in the import's own transaction, so it is rolled back with it; on
+    # the site it commits on its own, and the import writes nothing over it.
+    kept = Story.objects.get(slug=SLUG)
+    assert (kept.origin, kept.version) == (StoryOrigin.FILE, 1)
+    assert "Changed in the file." not in kept.summary

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -132,3 +134,26 @@ def test_dates_show_only_their_precision(precision: str, display: str, value: st
 def test_postgres_connections_use_health_checks() -> None:
     assert connection.vendor == "postgresql"
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def test_claim_raises_every_version_in_one_statement(
+    django_assert_num_queries: Any,
+) -> None:
+    first, second = StoryFactory(), StoryFactory(version=4)
+    with django_assert_num_queries(3):  # the UPDATE, in a savepoint
+        Story.objects.claim([(first, 1), (second, 4)], status=Story.Status.DRAFT)
+    assert (first.version, second.version) == (2, 5)
+    stored = dict(Story.objects.values_list("pk", "version"))
+    assert stored == {first.pk: 2, second.pk: 5}
+    assert set(Story.objects.values_list("status", flat=True)) == {Story.Status.DRAFT}
+
+
+def test_claim_with_one_moved_story_claims_none_and_names_it() -> None:
+    first, moved, third = StoryFactory(), StoryFactory(), StoryFactory()
+    Story.objects.filter(pk=moved.pk).update(version=2)
+    with pytest.raises(StoryVersionConflict) as info:
+        Story.objects.claim([(first, 1), (moved, 1), (third, 1)])
+    assert info.value.slug == moved.slug
+    stored = dict(Story.objects.values_list("pk", "version"))
+    assert stored == {first.pk: 1, moved.pk: 2, third.pk: 1}
+    assert (first.version, third.version) == (1, 1)

@@ -19,7 +19,7 @@ from django.db import connection
 
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Organization, Source, Story, StoryStatus
-from apps.catalog.services import story_edit
+from apps.catalog.services import StoryChanges, story_edit
 from apps.catalog.snapshots import story_snapshot
 from apps.core import audit
 from apps.core.models import AuditAction, AuditEntry
@@ -206,7 +206,10 @@ def test_retract_and_edit_at_once_one_wins(
                 story=for_retract, moderator=moderator, expected_version=1, reason="Fake."
             ),
             lambda: story_edit(
-                story=for_edit, editor=second_moderator, expected_version=1, title="Edited"
+                story=for_edit,
+                editor=second_moderator,
+                expected_version=1,
+                changes=StoryChanges(title="Edited"),
             ),
         )
     wins, losses = split(results)
@@ -328,6 +331,11 @@ def test_stale_story_version_conflicts_sequentially(
     stale = Story.objects.get(pk=published_story.pk)
     story_retract(story=story, moderator=moderator, expected_version=2, reason="Fake.")
     with pytest.raises(StoryVersionConflict):
-        story_edit(story=stale, editor=second_moderator, expected_version=2, title="Too late")
+        story_edit(
+            story=stale,
+            editor=second_moderator,
+            expected_version=2,
+            changes=StoryChanges(title="Too late"),
+        )
     story.refresh_from_db()
     assert (story.status, story.title, story.version) == ("retracted", "Edit number one", 3)

@@ -477,13 +477,16 @@ def test_edit_approval_applies_the_payload_to_the_same_story(
 def test_edit_against_a_changed_story_conflicts_and_changes_nothing(
     published_story: Story, moderator: User, second_moderator: User
 ) -> None:
-    from apps.catalog.services import story_edit
+    from apps.catalog.services import StoryChanges, story_edit
 
     submission = submission_create(
         payload=edit_payload(published_story, title="Proposed title"), story=published_story
     )
     story_edit(
-        story=published_story, editor=second_moderator, expected_version=1, title="Edited title"
+        story=published_story,
+        editor=second_moderator,
+        expected_version=1,
+        changes=StoryChanges(title="Edited title"),
     )
     logged = AuditEntry.objects.count()
     with pytest.raises(SubmissionConflict, match="story changed since the diff") as info:
@@ -666,14 +669,15 @@ def test_retracted_story_cannot_be_retracted_again(published_story: Story, moder
 
 def test_story_edit_logs_before_and_after(published_story: Story, moderator: User) -> None:
     from apps.catalog.models import Component
-    from apps.catalog.services import story_edit
+    from apps.catalog.services import StoryChanges, story_edit
 
     story = story_edit(
         story=published_story,
         editor=moderator,
         expected_version=1,
-        title="etcd filled its disk",
-        components=[Component.objects.get(slug="coredns")],
+        changes=StoryChanges(
+            title="etcd filled its disk", components=[Component.objects.get(slug="coredns")]
+        ),
     )
     assert (story.title, story.version) == ("etcd filled its disk", 2)
     (entry,) = entries()
@@ -690,10 +694,15 @@ def test_story_edit_logs_before_and_after(published_story: Story, moderator: Use
 def test_story_edit_with_a_stale_version_changes_nothing(
     published_story: Story, moderator: User
 ) -> None:
-    from apps.catalog.services import story_edit
+    from apps.catalog.services import StoryChanges, story_edit
 
     with pytest.raises(StoryVersionConflict):
-        story_edit(story=published_story, editor=moderator, expected_version=2, title="New")
+        story_edit(
+            story=published_story,
+            editor=moderator,
+            expected_version=2,
+            changes=StoryChanges(title="New"),
+        )
     story = Story.objects.get(pk=published_story.pk)
     assert (story.title, story.version) == ("etcd ran out of space", 1)
     assert not AuditEntry.objects.exists()
@@ -817,7 +826,7 @@ def test_no_email_without_an_address(
 def test_retract_and_direct_edits_send_no_email(
     payload: dict[str, Any], moderator: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from apps.catalog.services import story_edit
+    from apps.catalog.services import StoryChanges, story_edit
     from apps.submissions.services import story_retract
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -825,7 +834,12 @@ def test_retract_and_direct_edits_send_no_email(
         story = submission_approve(submission=submission, moderator=moderator, expected_version=1)
     assert len(mail.outbox) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        story = story_edit(story=story, editor=moderator, expected_version=1, title="Renamed")
+        story = story_edit(
+            story=story,
+            editor=moderator,
+            expected_version=1,
+            changes=StoryChanges(title="Renamed"),
+        )
         story_retract(story=story, moderator=moderator, expected_version=2, reason="Wrong.")
     assert len(mail.outbox) == 2
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
-from apps.catalog.services import story_edit
+from apps.catalog.services import StoryChanges, story_edit
 from apps.core.models import AuditEntry
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
@@ -288,7 +288,7 @@ def test_edit_is_compared_with_the_current_story(
         story=published_story,
         editor=second_moderator,
         expected_version=published_story.version,
-        title="etcd ran out of quota",
+        changes=StoryChanges(title="etcd ran out of quota"),
     )
     html = text(client.get(submission.get_review_url()))
     assert "The story changed since this edit was proposed" in html

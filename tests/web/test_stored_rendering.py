@@ -9,7 +9,7 @@ from django.test import Client
 
 from apps.catalog import rendering
 from apps.catalog.models import Story
-from apps.catalog.services import story_update
+from apps.catalog.services import StoryChanges, story_update
 from tests.factories import MitigationFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,11 @@ def test_every_write_path_keeps_the_stored_html_current() -> None:
     story = StoryFactory(summary="first *version*")
     assert story.summary_html == "<p>first <em>version</em></p>"
 
-    story_update(story=story, expected_version=story.version, summary="second **version**")
+    story_update(
+        story=story,
+        expected_version=story.version,
+        changes=StoryChanges(summary="second **version**"),
+    )
     story.refresh_from_db()
     assert story.summary_html == "<p>second <strong>version</strong></p>"
     assert story.excerpt == "second version"

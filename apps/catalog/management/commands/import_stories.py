@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.importing import ImportRefused, catalogue_import
 from apps.catalog.storyfiles.history import added_dates
 from apps.catalog.storyfiles.parsing import stream_catalogue
@@ -55,6 +56,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Nothing imported: {len(exc.problems)} problem(s). "
                 "Fix them (see `manage.py validate_stories`) and run the import again."
+            ) from None
+        except StoryVersionConflict as exc:
+            raise CommandError(
+                f"Nothing imported: the story {exc.slug!r} changed while it ran (an edit on "
+                "the site). Run the import again."
             ) from None
 
         facts = import_upstream_facts(settings.STORIES_FIXTURES_DIR)
