@@ -1,11 +1,10 @@
 """Celery tasks for the catalogue."""
 
-from celery import shared_task
-
 from apps.catalog.refresh import refresh_aggregates
+from apps.core.retries import task_retrying_outages
 
 
-@shared_task(acks_late=True)
+@task_retrying_outages()
 def refresh_catalogue_aggregates() -> int:
     """Recompute the stored catalogue aggregates after writes (see apps/catalog/aggregates.py)."""
     return refresh_aggregates()
