@@ -1,7 +1,7 @@
-"""Pages of ranked search results: the ranked window is read by id, the matches after it
+"""Pages of search results: the ranked window is read by id, the matches after it
 newest first, so a page costs the same statements wherever it falls; with an estimated
-total, "next" follows the rows found rather than the estimate, so every match is
-reachable."""
+total (also in the other sorts of a search), "next" follows the rows found rather than
+the estimate, so every match is reachable."""
 
 import math
 from typing import Any
@@ -55,14 +55,15 @@ class RankedPage(Page):
         return super().has_next() if self.more is None else self.more
 
 
-class RankedPaginator(Paginator):
-    """Pages of RankedStories. Each page reads one row more than it shows, to know
-    whether another page follows."""
+class SearchPaginator(Paginator):
+    """Pages of a search's matches, `count` being the search's total: with an estimated
+    total, any page number is accepted and each page reads one row more than it shows,
+    so "next" follows the rows found rather than the estimate."""
 
-    def __init__(self, stories: RankedStories, per_page: int) -> None:
-        super().__init__(stories, per_page)  # type: ignore[arg-type]
-        self.stories = stories
-        self.estimated = stories.search.estimated
+    def __init__(self, rows: Any, per_page: int, *, count: int, estimated: bool) -> None:
+        super().__init__(rows, per_page)
+        self.__dict__["count"] = count  # fills the cached_property
+        self.estimated = estimated
 
     def validate_number(self, number: Any) -> int:
         if not self.estimated:
@@ -79,9 +80,9 @@ class RankedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         if not self.estimated:
-            rows = self.stories[bottom : bottom + self.per_page]
+            rows = list(self.object_list[bottom : bottom + self.per_page])
             return RankedPage(rows, number, self, more=None)
-        rows = self.stories[bottom : bottom + self.per_page + 1]
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         return RankedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
     def get_page(self, number: Any) -> RankedPage:
@@ -89,6 +90,15 @@ class RankedPaginator(Paginator):
             return self.page(number)
         except InvalidPage:
             return self.page(1 if not str(number).isdigit() else max(1, self.num_pages))
+
+
+class RankedPaginator(SearchPaginator):
+    """Pages of RankedStories, best first."""
+
+    def __init__(self, stories: RankedStories, per_page: int) -> None:
+        search = stories.search
+        super().__init__(stories, per_page, count=search.total, estimated=search.estimated)
+        self.stories = stories
 
 
 def about(count: int) -> int:

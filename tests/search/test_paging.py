@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.models import Story
 from apps.search import engine
+from apps.search.browse import ORDERINGS
 from apps.search.engine import search_stories
 from apps.search.indexing import index_stories
 from apps.search.paging import about
@@ -29,8 +30,8 @@ def many(monkeypatch: pytest.MonkeyPatch) -> list[Story]:
     return made
 
 
-def titles_on(client: Client, page: int) -> tuple[list[str], bool]:
-    response = client.get("/stories/", {"q": "quokka", "page": page})
+def titles_on(client: Client, page: int, sort: str = "") -> tuple[list[str], bool]:
+    response = client.get("/stories/", {"q": "quokka", "page": page, "sort": sort})
     assert response.status_code == 200
     return [s.title for s in response.context["stories"]], response.context["page_obj"].has_next()
 
@@ -62,6 +63,43 @@ def test_the_window_is_ranked_and_the_rest_follows_reachable_by_paging(
         # The planner's estimate, at least the ranked window, and labelled.
         assert results.estimated and results.total >= 3
         assert "(estimated)" in body
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "added", "title"])
+def test_other_sorts_take_the_search_total_and_reach_every_match_by_paging(
+    client: Client, many: list[Story], sort: str
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/stories/", {"q": "quokka", "sort": sort})
+    # No count over every match: the search's own total (Django counts as "__count").
+    assert not [q["sql"] for q in queries if '"__count"' in q["sql"]]
+    body = first.content.decode()
+    if connection.vendor == "sqlite":
+        assert first.context["paginator"].count == 25 and not first.context["estimated"]
+        assert "25 stories" in body
+    else:
+        assert first.context["estimated"] and first.context["paginator"].count >= 3
+        assert "About " in body and "(estimated)" in body
+    seen: list[str] = []
+    page, more = 1, True
+    while more:
+        shown, more = titles_on(client, page, sort)
+        seen += shown
+        page += 1
+        assert page < 10
+    expected = Story.objects.public().order_by(*ORDERINGS[sort]).values_list("title", flat=True)
+    assert seen == list(expected)
+
+
+def test_every_page_of_another_sort_costs_the_same_as_the_ranked_pages(
+    client: Client, many: list[Story]
+) -> None:
+    counts = set()
+    for params in ({}, {"page": 2}, {"sort": "newest"}, {"sort": "title", "page": 2}):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/stories/", {"q": "quokka", **params}).status_code == 200
+        counts.add(len(queries))
+    assert len(counts) == 1, counts
 
 
 def test_the_ranked_queryset_keeps_the_window_order_then_newest_first(many: list[Story]) -> None:

@@ -31,7 +31,7 @@ from apps.search.facets import (
     public_facet_counts,
     story_facets,
 )
-from apps.search.paging import RankedPaginator, RankedStories, about
+from apps.search.paging import RankedPaginator, RankedStories, SearchPaginator, about
 from apps.web.views.moved import MovedSlugMixin
 from apps.web.views.paging import page_context, paginate, requested_page
 
@@ -124,18 +124,25 @@ class StoryListView(TemplateView):
         if search is not None and browse.sort == "relevance":
             rows = with_highlights(browse.query, Story.objects.public().for_list())
             paginator = RankedPaginator(RankedStories(search, rows), self.paginate_by)
+        elif search is not None:
+            # Another sort of a search: the search's total (exact, or its estimate when
+            # very many stories match), never a count over every match.
+            paginator = SearchPaginator(
+                with_highlights(browse.query, browse.stories.for_list()),
+                self.paginate_by,
+                count=search.total,
+                estimated=search.estimated,
+            )
         else:
             stored = counts.get("total") if counts else None
-            known = search.total if search is not None and not search.estimated else None
-            listed = browse.stories.for_list()
             paginator = StoryPaginator(
-                with_highlights(browse.query, listed) if search is not None else listed,
+                browse.stories.for_list(),
                 self.paginate_by,
-                count=stored if isinstance(stored, int) else known,
+                count=stored if isinstance(stored, int) else None,
             )
         page = _requested_page(paginator, self.request)
         facets = story_facets(browse.stories, params, counts=counts)
-        estimated = isinstance(paginator, RankedPaginator) and paginator.estimated
+        estimated = isinstance(paginator, SearchPaginator) and paginator.estimated
         count = about(paginator.count) if estimated else paginator.count
         context.update(
             browse=browse,
@@ -165,7 +172,7 @@ def _requested_page(paginator: Paginator, request: HttpRequest) -> Page:
     """requested_page(), except that an estimated search total does not bound the page
     numbers: any page reachable by "next" can be asked for."""
     raw = request.GET.get("page", "")
-    if isinstance(paginator, RankedPaginator) and paginator.estimated and raw.isdigit():
+    if isinstance(paginator, SearchPaginator) and paginator.estimated and raw.isdigit():
         return paginator.page(max(1, int(raw)))
     return requested_page(paginator, request)
 
