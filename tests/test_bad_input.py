@@ -13,13 +13,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from apps.catalog.models import Story
+from apps.submissions.exceptions import SubmissionInvalid
 from apps.submissions.models import Submission, SubmissionStatus
-from apps.submissions.services import (
-    SubmissionInvalid,
-    check_payload,
-    submission_create,
-    submission_request_changes,
-)
+from apps.submissions.services import check_payload, submission_create, submission_request_changes
 from tests.factories import StoryFactory
 from tests.submissions import conftest as submissions
 from tests.submissions.conftest import make_payload, make_user

@@ -64,10 +64,8 @@ from apps.catalog.services import StoryChanges, story_edit
 from apps.catalog.slugs import SLUG_PATTERN
 from apps.core.roles import MODERATOR, has_role
 from apps.search.facets import STORED_FILTERS, filtered_facet_counts, public_facet_counts
-from apps.submissions.services import (
-    SubmissionInvalid,
-    story_retract,
-)
+from apps.submissions.exceptions import SubmissionInvalid
+from apps.submissions.services import story_retract
 
 
 class ApiViewSetMixin(ConditionalGetMixin):
@@ -191,7 +189,9 @@ class StoryViewSet(
             # Changed since the ETag was checked: the client's copy is stale.
             raise PreconditionFailed() from None
         except StoryNotPublic:
-            raise Conflict("Only a published story can be retracted.") from None
+            raise Conflict(
+                "Only a published story can be retracted.", code="story_not_public"
+            ) from None
         return self._current(story)
 
     def _current(self, story: Story) -> Response:

@@ -28,33 +28,11 @@ from apps.core import audit
 from apps.core.limits import MAX_MESSAGE, MAX_SUBMISSION_NOTE
 from apps.core.models import AuditAction, AuditEntry
 from apps.core.outbox import enqueue
+from apps.submissions.exceptions import ConflictReason, SubmissionConflict, SubmissionInvalid
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus, SubmissionURL
 from apps.submissions.tasks import notify_submitter
 
 PAYLOAD_SLUG = "submission"
-
-
-class SubmissionInvalid(Exception):
-    """The proposed story breaks the story-file rules; `problems` name the fields."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
-        self.problems = problems
-
-    def by_field(self) -> dict[str, list[str]]:
-        fields: dict[str, list[str]] = {}
-        for problem in self.problems:
-            fields.setdefault(problem.field, []).append(problem.message)
-        return fields
-
-
-class SubmissionConflict(Exception):
-    """The submission (or its story) changed since the caller read it."""
-
-    def __init__(self, message: str, *, submission: Submission | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.submission = submission
 
 
 def check_payload(
@@ -167,10 +145,11 @@ def _transition(
     *,
     expected_version: int,
     allowed_from: tuple[str, ...],
-    action: str,
+    action: AuditAction,
     **fields: Any,
 ) -> None:
-    """Move the submission to a new state if it is still at `expected_version`."""
+    """Move the submission to a new state if it is still at `expected_version`; `action` is
+    what the move logs, named in the conflict when the status does not allow it."""
     claimed = Submission.objects.filter(
         pk=submission.pk, version=expected_version, status__in=allowed_from
     ).update(version=models.F("version") + 1, updated_at=timezone.now(), **fields)
@@ -179,22 +158,14 @@ def _transition(
         return
     current = Submission.objects.select_related("decided_by").get(pk=submission.pk)
     if current.version != expected_version:
-        last = AuditEntry.objects.filter(submission_id=current.pk).order_by("-at", "-pk").first()
-        who = (
-            f" ({last.get_action_display().lower()} by {last.actor_name} at {last.at:%H:%M:%S})"
-            if last is not None
-            else ""
-        )
         raise SubmissionConflict(
-            "Someone else changed this submission since you opened it"
-            + who
-            + f"; it is now “{current.get_status_display()}”. Reload it and try again.",
+            ConflictReason.SUBMISSION_CHANGED,
             submission=current,
+            last_entry=AuditEntry.objects.filter(submission_id=current.pk)
+            .order_by("-at", "-pk")
+            .first(),
         )
-    raise SubmissionConflict(
-        f"A submission that is “{current.get_status_display()}” cannot be {action}.",
-        submission=current,
-    )
+    raise SubmissionConflict(ConflictReason.WRONG_STATUS, submission=current, action=action)
 
 
 @transaction.atomic
@@ -209,7 +180,7 @@ def submission_revise(
         submission,
         expected_version=expected_version,
         allowed_from=(SubmissionStatus.CHANGES_REQUESTED,),
-        action="revised",
+        action=AuditAction.REVISED,
         status=SubmissionStatus.PENDING,
         payload=record_to_payload(record),
         note=note,
@@ -250,7 +221,7 @@ def submission_approve(
         submission,
         expected_version=expected_version,
         allowed_from=(SubmissionStatus.PENDING,),
-        action="approved",
+        action=AuditAction.APPROVED,
         status=SubmissionStatus.APPROVED,
         decided_by=moderator,
         decided_at=timezone.now(),
@@ -263,7 +234,7 @@ def submission_approve(
         before = None
     else:
         if story is None:
-            raise SubmissionConflict("The story this edit was for no longer exists.")
+            raise SubmissionConflict(ConflictReason.STORY_GONE)
         before = story_snapshot(story)
         record = check_payload(submission.payload, verified=verified or story.verification)
         record = replace(record, slug=story.slug)
@@ -290,15 +261,10 @@ def submission_approve(
         ) from None
     except StoryVersionConflict:
         # Not `submission`: its in-memory state (approved) is rolled back with this error.
-        raise SubmissionConflict(
-            "The story changed since the diff you reviewed; reload it and review again."
-        ) from None
+        raise SubmissionConflict(ConflictReason.STORY_CHANGED) from None
     except IntegrityError:
         # Another approval created the same organization, slug, source or issue meanwhile.
-        raise SubmissionConflict(
-            "Another story was published at the same moment; reload the submission and "
-            "approve it again."
-        ) from None
+        raise SubmissionConflict(ConflictReason.PUBLISHED_MEANWHILE) from None
     if submission.kind == SubmissionKind.NEW:
         Submission.objects.filter(pk=submission.pk).update(story=story)
         submission.story = story
@@ -325,7 +291,6 @@ def _decide(
     field: str,
     missing: str,
     allowed_from: tuple[str, ...],
-    action: str,
     status: str,
     audit_action: AuditAction,
 ) -> Submission:
@@ -337,7 +302,7 @@ def _decide(
         submission,
         expected_version=expected_version,
         allowed_from=allowed_from,
-        action=action,
+        action=audit_action,
         status=status,
         decided_by=moderator,
         decided_at=timezone.now(),
@@ -366,7 +331,6 @@ def submission_reject(
         field="reason",
         missing="say why it is rejected",
         allowed_from=(SubmissionStatus.PENDING, SubmissionStatus.CHANGES_REQUESTED),
-        action="rejected",
         status=SubmissionStatus.REJECTED,
         audit_action=AuditAction.REJECTED,
     )
@@ -387,7 +351,6 @@ def submission_request_changes(
         field="message",
         missing="say what should change",
         allowed_from=(SubmissionStatus.PENDING,),
-        action="sent back for changes",
         status=SubmissionStatus.CHANGES_REQUESTED,
         audit_action=AuditAction.CHANGES_REQUESTED,
     )

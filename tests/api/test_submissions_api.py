@@ -215,6 +215,7 @@ def test_edit_of_a_story_that_changed_meanwhile_is_a_conflict(
         f"{detail(created['id'])}approve/", {}, format="json", HTTP_IF_MATCH=review["ETag"]
     )
     assert stale.status_code == 409
+    assert stale.json()["error"] == "story_changed"
     assert "story changed" in stale.json()["detail"]
     assert Submission.objects.get(pk=created["id"]).status == SubmissionStatus.PENDING
     approved = moderator.post(
@@ -393,7 +394,7 @@ def test_two_moderators_exactly_one_wins(
     assert fresh.json()["status"] == "rejected"
     again = second.post(f"{url}approve/", {}, format="json", HTTP_IF_MATCH=fresh["ETag"])
     assert again.status_code == 409
-    assert again.json()["error"] == "conflict"
+    assert again.json()["error"] == "submission_status"
     assert "Rejected" in again.json()["detail"] and "cannot be approved" in again.json()["detail"]
     assert not Story.objects.exists()
     stored = Submission.objects.get(pk=pending["id"])
@@ -442,6 +443,7 @@ def test_retract_needs_the_story_etag_and_a_reason(
     )
     again = moderator.post(f"{url}retract/", reason, format="json", HTTP_IF_MATCH=done["ETag"])
     assert again.status_code == 409
+    assert again.json()["error"] == "story_not_public"
     assert "Only a published story" in again.json()["detail"]
     entry = AuditEntry.objects.get(action=AuditAction.RETRACTED)
     assert entry.message == "The source was withdrawn." and entry.story_id == published_story.pk

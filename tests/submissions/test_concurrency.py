@@ -23,10 +23,9 @@ from apps.catalog.services import StoryChanges, story_edit
 from apps.catalog.snapshots import story_snapshot
 from apps.core import audit
 from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.exceptions import ConflictReason, SubmissionConflict, SubmissionInvalid
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
-    SubmissionConflict,
-    SubmissionInvalid,
     story_retract,
     submission_approve,
     submission_create,
@@ -116,7 +115,7 @@ def test_approve_and_reject_at_once_exactly_one_wins(
     wins, losses = split(results)
     assert len(wins) == 1, results
     assert len(losses) == 1 and isinstance(losses[0], SubmissionConflict), results
-    assert "Someone else changed this submission" in losses[0].message
+    assert losses[0].reason == ConflictReason.SUBMISSION_CHANGED
     final = fresh(submission)
     assert final.version == 2
     decisions = AuditEntry.objects.filter(
@@ -304,7 +303,9 @@ def test_stale_submission_version_conflicts_sequentially(
         submission_reject(
             submission=second, moderator=second_moderator, expected_version=1, reason="Spam."
         )
-    assert "approved by mona" in info.value.message
+    assert info.value.reason == ConflictReason.SUBMISSION_CHANGED
+    last = info.value.last_entry
+    assert last is not None and (last.action, last.actor_name) == (AuditAction.APPROVED, "mona")
     assert info.value.submission is not None
     assert info.value.submission.status == SubmissionStatus.APPROVED
     final = fresh(submission)
@@ -323,8 +324,9 @@ def test_stale_story_version_conflicts_sequentially(
         payload=edit_payload(published_story, title="Edit number two"), story=published_story
     )
     submission_approve(submission=one, moderator=moderator, expected_version=1)
-    with pytest.raises(SubmissionConflict, match="story changed"):
+    with pytest.raises(SubmissionConflict) as info:
         submission_approve(submission=two, moderator=second_moderator, expected_version=1)
+    assert info.value.reason == ConflictReason.STORY_CHANGED
     story = Story.objects.get(pk=published_story.pk)
     assert (story.title, story.version) == ("Edit number one", 2)
     assert fresh(two).status == SubmissionStatus.PENDING

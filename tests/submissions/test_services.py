@@ -10,10 +10,9 @@ from django.core import mail
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story, StoryOrigin, StoryStatus
 from apps.core.models import AuditAction, AuditEntry
+from apps.submissions.exceptions import ConflictReason, SubmissionConflict, SubmissionInvalid
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import (
-    SubmissionConflict,
-    SubmissionInvalid,
     submission_approve,
     submission_create,
     submission_reject,
@@ -66,8 +65,9 @@ def test_second_moderator_gets_a_conflict(
     submission_reject(
         submission=submission, moderator=moderator, expected_version=1, reason="Not a failure."
     )
-    with pytest.raises(SubmissionConflict, match="Someone else changed this submission"):
+    with pytest.raises(SubmissionConflict) as info:
         submission_approve(submission=stale, moderator=second_moderator, expected_version=1)
+    assert info.value.reason == ConflictReason.SUBMISSION_CHANGED
     assert not Story.objects.exists()
 
 
@@ -238,17 +238,17 @@ def test_same_title_twice_gets_a_numbered_slug(payload: dict[str, Any], moderato
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
     [
-        ("reject", "approve", "cannot be approved"),
-        ("approve", "approve", "cannot be approved"),
-        ("request_changes", "approve", "cannot be approved"),
-        ("approve", "reject", "cannot be rejected"),
-        ("reject", "reject", "cannot be rejected"),
-        ("approve", "request_changes", "cannot be sent back for changes"),
-        ("request_changes", "request_changes", "cannot be sent back for changes"),
+        ("reject", "approve", AuditAction.APPROVED),
+        ("approve", "approve", AuditAction.APPROVED),
+        ("request_changes", "approve", AuditAction.APPROVED),
+        ("approve", "reject", AuditAction.REJECTED),
+        ("reject", "reject", AuditAction.REJECTED),
+        ("approve", "request_changes", AuditAction.CHANGES_REQUESTED),
+        ("request_changes", "request_changes", AuditAction.CHANGES_REQUESTED),
     ],
 )
 def test_forbidden_transitions_conflict_and_change_nothing(
-    payload: dict[str, Any], moderator: User, first: str, second: str, expected: str
+    payload: dict[str, Any], moderator: User, first: str, second: str, expected: AuditAction
 ) -> None:
     actions = {
         "approve": lambda s: submission_approve(
@@ -269,7 +269,7 @@ def test_forbidden_transitions_conflict_and_change_nothing(
     with pytest.raises(SubmissionConflict) as info:
         # The caller holds the current version: only the status forbids this.
         actions[second](current)
-    assert expected in info.value.message
+    assert (info.value.reason, info.value.action) == (ConflictReason.WRONG_STATUS, expected)
     assert info.value.submission is not None
     assert info.value.submission.status == current.status
     after = fresh(submission)
@@ -291,8 +291,12 @@ def test_stale_version_conflict_says_who_changed_it(
         submission_reject(
             submission=stale, moderator=second_moderator, expected_version=1, reason="Spam."
         )
-    assert "changes requested by mona" in info.value.message
-    assert "Changes requested" in info.value.message
+    assert info.value.reason == ConflictReason.SUBMISSION_CHANGED
+    last = info.value.last_entry
+    assert last is not None
+    assert (last.action, last.actor_name) == (AuditAction.CHANGES_REQUESTED, "mona")
+    assert info.value.submission is not None
+    assert info.value.submission.status == SubmissionStatus.CHANGES_REQUESTED
     after = fresh(submission)
     assert after.status == SubmissionStatus.CHANGES_REQUESTED
     assert after.moderator_message == "Add a source."
@@ -379,8 +383,12 @@ def test_request_changes_is_logged(payload: dict[str, Any], moderator: User) -> 
 def test_revise_a_pending_submission_is_a_conflict(payload: dict[str, Any]) -> None:
     submission = pending_submission(payload)
     payload["title"] = "Something else entirely"
-    with pytest.raises(SubmissionConflict, match="cannot be revised"):
+    with pytest.raises(SubmissionConflict) as info:
         submission_revise(submission=submission, payload=payload, expected_version=1)
+    assert (info.value.reason, info.value.action) == (
+        ConflictReason.WRONG_STATUS,
+        AuditAction.REVISED,
+    )
     after = fresh(submission)
     assert after.payload["title"] == "CoreDNS ran out of memory during a deploy"
     assert (after.version, after.revision) == (1, 1)
@@ -489,8 +497,9 @@ def test_edit_against_a_changed_story_conflicts_and_changes_nothing(
         changes=StoryChanges(title="Edited title"),
     )
     logged = AuditEntry.objects.count()
-    with pytest.raises(SubmissionConflict, match="story changed since the diff") as info:
+    with pytest.raises(SubmissionConflict) as info:
         submission_approve(submission=submission, moderator=moderator, expected_version=1)
+    assert info.value.reason == ConflictReason.STORY_CHANGED
     # What the conflict reports must not be the rolled-back, approved state.
     reported = info.value.submission
     assert reported is None or (reported.status, reported.version) == ("pending", 1)
@@ -528,8 +537,9 @@ def test_edit_of_a_deleted_story_conflicts(published_story: Story, moderator: Us
         payload=edit_payload(published_story, title="Proposed title"), story=published_story
     )
     Story.objects.filter(pk=published_story.pk).delete()
-    with pytest.raises(SubmissionConflict, match="no longer exists"):
+    with pytest.raises(SubmissionConflict) as info:
         submission_approve(submission=fresh(submission), moderator=moderator, expected_version=1)
+    assert info.value.reason == ConflictReason.STORY_GONE
     assert fresh(submission).status == SubmissionStatus.PENDING
     assert not Story.objects.exists()
 

@@ -25,6 +25,10 @@ from apps.submissions.models import Submission
 from apps.submissions.ratelimit import RateLimited
 
 
+class FormOutdated(Exception):
+    """The page's form cannot be applied any more; the message tells the person why."""
+
+
 class ModeratorRequiredMixin(UserPassesTestMixin):
     """Moderators and admins only: strangers are sent to log in, members get 403."""
 

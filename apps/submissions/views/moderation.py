@@ -12,6 +12,7 @@ from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.models import Story
 from apps.core.models import AuditEntry
 from apps.core.querystrings import with_params
+from apps.submissions.exceptions import SubmissionConflict, SubmissionInvalid
 from apps.submissions.forms import (
     STATUS_FILTERS,
     ApproveForm,
@@ -24,14 +25,13 @@ from apps.submissions.forms import (
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.review import review
 from apps.submissions.services import (
-    SubmissionConflict,
-    SubmissionInvalid,
     story_retract,
     submission_approve,
     submission_reject,
     submission_request_changes,
 )
 from apps.submissions.views.helpers import ModeratorRequiredMixin, PrivatePageMixin, payload_view
+from apps.submissions.views.wording import conflict_message
 
 EARLIER_SHOWN = 20
 
@@ -175,7 +175,7 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
         try:
             self.perform(action, submission, form.cleaned_data)
         except SubmissionConflict as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, conflict_message(exc))
             return self.render_to_response(self.get_context_data(bound=form), status=409)
         except SubmissionInvalid as exc:
             for problem in exc.problems:

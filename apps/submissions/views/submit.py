@@ -18,6 +18,7 @@ from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS, record_to_payload
 from apps.core.limits import MAX_SOURCES, MAX_URL
 from apps.submissions import ratelimit
 from apps.submissions.duplicates import Duplicate
+from apps.submissions.exceptions import SubmissionConflict, SubmissionInvalid
 from apps.submissions.forms import (
     AddSourceForm,
     StoryForm,
@@ -30,19 +31,16 @@ from apps.submissions.forms import (
 )
 from apps.submissions.models import TRACKING_TOKEN_RE, Submission, SubmissionKind
 from apps.submissions.ratelimit import RateLimited
-from apps.submissions.services import (
-    SubmissionConflict,
-    SubmissionInvalid,
-    additional_source_payload,
-    check_payload,
-)
+from apps.submissions.services import additional_source_payload, check_payload
 from apps.submissions.submitting import submit
 from apps.submissions.views.helpers import (
+    FormOutdated,
     component_areas,
     public_duplicates,
     rate_limited_context,
     too_many_requests,
 )
+from apps.submissions.views.wording import conflict_message
 
 THANKS = (
     "Thank you: your submission is waiting for review. Bookmark this page: its address "
@@ -132,12 +130,14 @@ class StoryFormPage(TemplateResponseMixin, ContextMixin, View):
             apply_problems(form, formset, exc.by_field(), self.rows)
             return self.render_forms(form, formset, status=400)
         except SubmissionConflict as exc:
-            return self.conflict(form, formset, exc)
+            return self.conflict(form, formset, conflict_message(exc))
+        except FormOutdated as exc:
+            return self.conflict(form, formset, str(exc))
         messages.success(request, _thanks(submission) if not self.revising else REVISED)
         return redirect(submission.get_tracking_url())
 
-    def conflict(self, form: StoryForm, formset: Any, exc: SubmissionConflict) -> HttpResponse:
-        form.add_error(None, exc.message)
+    def conflict(self, form: StoryForm, formset: Any, message: str) -> HttpResponse:
+        form.add_error(None, message)
         return self.render_forms(form, formset, status=409)
 
     def checked_payload(self, form: StoryForm, formset: Any) -> dict[str, Any] | None:

@@ -9,8 +9,8 @@ from apps.core.models import AuditAction, AuditEntry
 from apps.submissions import ratelimit
 from apps.submissions.forms import StoryForm
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
-from apps.submissions.services import SubmissionConflict, submission_revise
-from apps.submissions.views.helpers import PrivatePageMixin, payload_view
+from apps.submissions.services import submission_revise
+from apps.submissions.views.helpers import FormOutdated, PrivatePageMixin, payload_view
 from apps.submissions.views.submit import StoryFormPage
 
 # Whose action an entry was, in the submitter's words: moderators stay unnamed.
@@ -72,18 +72,18 @@ class TrackView(PrivatePageMixin, StoryFormPage):
             return self.render_to_response(context, status=409)
         return super().post(request, *args, **kwargs)
 
-    def conflict(self, form: StoryForm, formset: Any, exc: SubmissionConflict) -> HttpResponse:
+    def conflict(self, form: StoryForm, formset: Any, message: str) -> HttpResponse:
         # The service refused: show the submission as it is now, with what the person typed.
         self.load(self.tracked.tracking_token)
-        form.add_error(None, exc.message)
-        return self.render_forms(form, formset, status=409, closed=exc.message)
+        form.add_error(None, message)
+        return self.render_forms(form, formset, status=409, closed=message)
 
     def save(self, form: StoryForm, payload: dict[str, Any]) -> Submission:
         ratelimit.check_submission(self.request)
         try:
             version = int(self.request.POST.get("version", ""))
         except ValueError:
-            raise SubmissionConflict("The form is missing its version; reload the page.") from None
+            raise FormOutdated("The form is missing its version; reload the page.") from None
         return submission_revise(
             submission=self.tracked,
             payload=payload,
