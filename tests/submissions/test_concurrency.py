@@ -178,7 +178,7 @@ def test_two_edits_of_one_story_approved_at_once_one_wins(
     wins, losses = split(results)
     assert len(wins) == 1 and len(losses) == 1, results
     assert isinstance(losses[0], SubmissionConflict), results
-    assert "story changed" in losses[0].message
+    assert losses[0].reason == ConflictReason.STORY_CHANGED
     story = Story.objects.get(pk=published_story.pk)
     assert story.version == 2
     statuses = {fresh(one).status, fresh(two).status}
