@@ -75,69 +75,138 @@ def stacked_bar_chart(
     totals = [sum(max(layer.values[i], 0) for layer in series) for i in range(len(categories))]
     if not any(totals):
         return _no_data_chart(chart_id=chart_id, title=title)
-
-    width, height = 880, 400
-    left, right, top, bottom = 64, 16, 28, 56
-    plot_width, plot_height = width - left - right, height - top - bottom
-    baseline = top + plot_height
-    axis_max, step = _axis(max(totals))
-    scale = plot_height / axis_max
-    band = plot_width / len(categories)
-    bar_width = min(band * 0.72, 64)
-    # Show every n-th category label so four-digit years never overlap.
-    label_every = max(1, math.ceil(40 / band))
-
-    parts: list[SafeString] = []
-    for tick in range(0, axis_max + 1, step):
-        y = baseline - tick * scale
-        parts.append(_gridline(left, y, width - right, y))
-        parts.append(_text(left - 8, y + 4, tick, css="chart-tick", anchor="end"))
-
     labels = list(bar_labels) if bar_labels is not None else totals
     if len(labels) != len(categories):
         raise ValueError("bar_labels needs one value per category")
-    for index, (category, total) in enumerate(zip(categories, totals, strict=True)):
-        x = left + index * band + (band - bar_width) / 2
-        y = baseline
-        for layer_index, layer in enumerate(series):
-            value = layer.values[index]
-            if value <= 0:
-                continue
-            segment = value * scale
-            y -= segment
-            parts.append(
-                _rect(
-                    x,
-                    y,
-                    bar_width,
-                    segment,
-                    css=f"chart-segment {series_class(layer_index)}",
-                    tooltip=f"{category}, {layer.label}: {value}",
-                )
-            )
-        center = x + bar_width / 2
-        if total:
-            parts.append(_text(center, y - 6, labels[index], css="chart-value", anchor="middle"))
-        if index % label_every == 0:
-            parts.append(_text(center, baseline + 20, category, css="chart-tick", anchor="middle"))
 
-    parts.append(_axis_line(left, baseline, width - right, baseline))
-    parts.append(
-        _text(left + plot_width / 2, height - 10, x_label, css="chart-axis-title", anchor="middle")
-    )
-    parts.append(
-        format_html(
-            '<text class="chart-axis-title" x="{}" y="{}" text-anchor="middle" '
-            'transform="rotate(-90)">{}</text>',
-            _number(-(top + plot_height / 2)),
-            18,
-            y_label,
-        )
-    )
+    frame = _ColumnFrame.fit(tallest=max(totals), columns=len(categories))
+    parts = _value_grid(frame)
+    for index, category in enumerate(categories):
+        parts += _stacked_column(frame, index, category, series, label=labels[index])
+    parts += _column_axes(frame, x_label=x_label, y_label=y_label)
 
     tallest = max(range(len(totals)), key=totals.__getitem__)
     summary = f"{description} Tallest bar: {categories[tallest]}, {labels[tallest]}."
-    return _svg(chart_id, width, height, title, summary, parts, css="chart-stacked")
+    return _svg(chart_id, frame.width, frame.height, title, summary, parts, css="chart-stacked")
+
+
+@dataclass(frozen=True)
+class _ColumnFrame:
+    """Where a chart of vertical bars draws: the plot area, its value scale and columns."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    plot_width: int
+    plot_height: int
+    axis_max: int
+    step: int
+    columns: int
+
+    @classmethod
+    def fit(cls, *, tallest: int, columns: int) -> "_ColumnFrame":
+        width, height = 880, 400
+        left, right, top, bottom = 64, 16, 28, 56
+        axis_max, step = _axis(tallest)
+        return cls(
+            width=width,
+            height=height,
+            left=left,
+            right=right,
+            top=top,
+            plot_width=width - left - right,
+            plot_height=height - top - bottom,
+            axis_max=axis_max,
+            step=step,
+            columns=columns,
+        )
+
+    @property
+    def baseline(self) -> int:
+        return self.top + self.plot_height
+
+    @property
+    def scale(self) -> float:
+        return self.plot_height / self.axis_max
+
+    @property
+    def band(self) -> float:
+        return self.plot_width / self.columns
+
+    @property
+    def bar_width(self) -> float:
+        return min(self.band * 0.72, 64)
+
+    @property
+    def label_every(self) -> int:
+        """Show every n-th category label so four-digit years never overlap."""
+        return max(1, math.ceil(40 / self.band))
+
+
+def _value_grid(frame: _ColumnFrame) -> list[SafeString]:
+    """A gridline with its value at each step of the scale."""
+    parts = []
+    for tick in range(0, frame.axis_max + 1, frame.step):
+        y = frame.baseline - tick * frame.scale
+        parts.append(_gridline(frame.left, y, frame.width - frame.right, y))
+        parts.append(_text(frame.left - 8, y + 4, tick, css="chart-tick", anchor="end"))
+    return parts
+
+
+def _stacked_column(
+    frame: _ColumnFrame, index: int, category: str, series: Sequence[Series], *, label: int
+) -> list[SafeString]:
+    """One category's bar: its positive layers bottom up, its label above, its name below."""
+    parts = []
+    x = frame.left + index * frame.band + (frame.band - frame.bar_width) / 2
+    y: float = frame.baseline
+    for layer_index, layer in enumerate(series):
+        value = layer.values[index]
+        if value <= 0:
+            continue
+        segment = value * frame.scale
+        y -= segment
+        parts.append(
+            _rect(
+                x,
+                y,
+                frame.bar_width,
+                segment,
+                css=f"chart-segment {series_class(layer_index)}",
+                tooltip=f"{category}, {layer.label}: {value}",
+            )
+        )
+    center = x + frame.bar_width / 2
+    if y < frame.baseline:  # the bar has a height
+        parts.append(_text(center, y - 6, label, css="chart-value", anchor="middle"))
+    if index % frame.label_every == 0:
+        parts.append(
+            _text(center, frame.baseline + 20, category, css="chart-tick", anchor="middle")
+        )
+    return parts
+
+
+def _column_axes(frame: _ColumnFrame, *, x_label: str, y_label: str) -> list[SafeString]:
+    """The baseline and both axis titles, the value axis's turned upright."""
+    return [
+        _axis_line(frame.left, frame.baseline, frame.width - frame.right, frame.baseline),
+        _text(
+            frame.left + frame.plot_width / 2,
+            frame.height - 10,
+            x_label,
+            css="chart-axis-title",
+            anchor="middle",
+        ),
+        format_html(
+            '<text class="chart-axis-title" x="{}" y="{}" text-anchor="middle" '
+            'transform="rotate(-90)">{}</text>',
+            _number(-(frame.top + frame.plot_height / 2)),
+            18,
+            y_label,
+        ),
+    ]
 
 
 def horizontal_bar_chart(
