@@ -201,6 +201,45 @@ def submission_revise(
     return submission
 
 
+def _approved_record(
+    submission: Submission, *, verified: str | None
+) -> tuple[StoryRecord, dict[str, Any] | None]:
+    """What approving publishes, under the slug it gets, and the story as it was before
+    (None for a new story). Raises SubmissionConflict when an edit's story is gone."""
+    if submission.kind == SubmissionKind.NEW:
+        record = check_payload(submission.payload, verified=verified or "source")
+        return replace(record, slug=unique_story_slug(record)), None
+    story = submission.story
+    if story is None:
+        raise SubmissionConflict(ConflictReason.STORY_GONE)
+    before = story_snapshot(story)
+    record = check_payload(submission.payload, verified=verified or story.verification)
+    return replace(record, slug=story.slug), before
+
+
+def _publish(record: StoryRecord, *, story: Story | None, expected_version: int | None) -> Story:
+    """story_write, with what it refuses said in the submission's terms."""
+    try:
+        return story_write(record=record, story=story, expected_version=expected_version)
+    except SourceTaken as exc:
+        raise SubmissionInvalid(
+            [
+                Problem(
+                    "submission",
+                    "sources",
+                    f"{exc.url} is already a source of “{exc.story.title}”; "
+                    "send it as an additional source for that story instead",
+                )
+            ]
+        ) from None
+    except StoryVersionConflict:
+        # Not the submission: its in-memory state (approved) is rolled back with this error.
+        raise SubmissionConflict(ConflictReason.STORY_CHANGED) from None
+    except IntegrityError:
+        # Another approval created the same organization, slug, source or issue meanwhile.
+        raise SubmissionConflict(ConflictReason.PUBLISHED_MEANWHILE) from None
+
+
 @transaction.atomic
 def submission_approve(
     *,
@@ -227,44 +266,16 @@ def submission_approve(
         decided_at=timezone.now(),
         moderator_message=message,
     )
-    story = submission.story
-    if submission.kind == SubmissionKind.NEW:
-        record = check_payload(submission.payload, verified=verified or "source")
-        record = replace(record, slug=unique_story_slug(record))
-        before = None
-    else:
-        if story is None:
-            raise SubmissionConflict(ConflictReason.STORY_GONE)
-        before = story_snapshot(story)
-        record = check_payload(submission.payload, verified=verified or story.verification)
-        record = replace(record, slug=story.slug)
-    try:
-        story = story_write(
-            record=record,
-            story=story if submission.kind != SubmissionKind.NEW else None,
-            expected_version=(
-                expected_story_version
-                if expected_story_version is not None
-                else submission.base_version
-            ),
-        )
-    except SourceTaken as exc:
-        raise SubmissionInvalid(
-            [
-                Problem(
-                    "submission",
-                    "sources",
-                    f"{exc.url} is already a source of “{exc.story.title}”; "
-                    "send it as an additional source for that story instead",
-                )
-            ]
-        ) from None
-    except StoryVersionConflict:
-        # Not `submission`: its in-memory state (approved) is rolled back with this error.
-        raise SubmissionConflict(ConflictReason.STORY_CHANGED) from None
-    except IntegrityError:
-        # Another approval created the same organization, slug, source or issue meanwhile.
-        raise SubmissionConflict(ConflictReason.PUBLISHED_MEANWHILE) from None
+    record, before = _approved_record(submission, verified=verified)
+    story = _publish(
+        record,
+        story=submission.story if submission.kind != SubmissionKind.NEW else None,
+        expected_version=(
+            expected_story_version
+            if expected_story_version is not None
+            else submission.base_version
+        ),
+    )
     if submission.kind == SubmissionKind.NEW:
         Submission.objects.filter(pk=submission.pk).update(story=story)
         submission.story = story
