@@ -23,8 +23,16 @@ copies. The steps, and why each is there:
 
 So a write is on every page, feed and API answer at once, and at worst
 `REPEAT_BAN_SECONDS` later. Bans are sent only to `SHARED_CACHE_BAN_URLS` (none: nothing is
-sent, as in tests and development without Varnish). A ban that cannot be delivered is
-logged; Varnish's own lifetime for a page (minutes) bounds how long it could then be stale.
+sent, as in tests and development without Varnish).
+
+No ban is sent on the request path: a thread of the process that committed sends the first
+one at once, and a timer the repeat, so a moderator's approval never waits on an unreachable
+Varnish (two attempts of `BAN_TIMEOUT_SECONDS` each). Not a Celery task: a worker busy with a
+link-check run would hold the ban back past the second promised above, and without a
+broker the task would run on the request path again. A ban neither attempt delivered is
+handed to the worker (`apps.core.tasks.ban_shared_cache`), which retries it with backoff
+while Varnish can still hold the stale pages; without a broker it is only logged. Varnish's
+own lifetime for a page (minutes) bounds how long a page could then be stale.
 The generation lives in the Django cache: with several processes it must be a shared one
 (Redis), as the rate limits already require. When it cannot be read, nothing is shared.
 """
@@ -32,7 +40,6 @@ The generation lives in the Django cache: with several processes it must be a sh
 import logging
 import threading
 import time
-import urllib.error
 import urllib.request
 from typing import Any
 
@@ -48,10 +55,16 @@ GENERATION_HEADER = "X-Catalogue-Generation"
 GENERATION_MOVED = "moved"
 REPEAT_BAN_SECONDS = 0.5
 BAN_TIMEOUT_SECONDS = 0.5
+RETRY_TASK = "apps.core.tasks.ban_shared_cache"
+RETRY_PENDING_KEY = "sharedcache:ban-retry-pending:"
+# As long as the worker's retries last (apps/core/tasks.py), so one that gave up lets the
+# next failure hand over a new one.
+RETRY_PENDING_SECONDS = 600
 
 _lock = threading.Lock()
 _repeat: threading.Timer | None = None
 _changed_since_ban = False
+_senders: set[threading.Thread] = set()
 
 
 def current_generation() -> int | None:
@@ -101,7 +114,20 @@ def _after_commit() -> None:
             _changed_since_ban = True  # the repeat already on its way covers this write
             return
         _repeat = _start_repeat()
-    send_ban(generation)
+        # Not a daemon either; off the request path, so a Varnish that does not answer
+        # delays no one.
+        sender = threading.Thread(target=_send_tracked, args=(generation,), name="shared-cache-ban")
+        _senders.add(sender)
+        sender.start()
+
+
+def _send_tracked(generation: int | None) -> None:
+    """send_ban, from a thread that wait_for_bans waits for until it is done."""
+    try:
+        send_ban(generation)
+    finally:
+        with _lock:
+            _senders.discard(threading.current_thread())
 
 
 def _start_repeat() -> threading.Timer:
@@ -116,34 +142,66 @@ def _repeat_ban() -> None:
     with _lock:
         _repeat = _start_repeat() if _changed_since_ban else None
         _changed_since_ban = False
-    send_ban(current_generation())
+        _senders.add(threading.current_thread())
+    _send_tracked(current_generation())
+
+
+def ban(url: str, generation: int | None) -> None:
+    """Ask the shared cache at `url` to drop what is not of `generation` (everything with
+    None). Raises OSError when it did not say it did."""
+    headers = {GENERATION_HEADER: str(generation)} if generation is not None else {}
+    request = urllib.request.Request(url, method="BAN", headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=BAN_TIMEOUT_SECONDS) as response:  # noqa: S310
+        response.read()
 
 
 def send_ban(generation: int | None) -> bool:
-    """Ask every shared cache to drop what is not of `generation` (everything with None).
-    True when each one said it did."""
+    """Ban in every shared cache, twice at most each; hand what failed to the worker.
+    True when each one took the ban."""
     ok = True
     for url in settings.SHARED_CACHE_BAN_URLS:
-        headers = {GENERATION_HEADER: str(generation)} if generation is not None else {}
-        request = urllib.request.Request(url, method="BAN", headers=headers)  # noqa: S310
         for attempt in (1, 2):
             try:
-                with urllib.request.urlopen(request, timeout=BAN_TIMEOUT_SECONDS) as response:  # noqa: S310
-                    response.read()
+                ban(url, generation)
                 break
-            except (OSError, urllib.error.URLError) as error:
+            except OSError as error:  # urllib.error.URLError is one
                 if attempt == 2:
                     ok = False
                     logger.error("shared cache %s did not take the ban: %s", url, error)
+                    _retry_later(url)
     return ok
 
 
-def wait_for_bans(timeout: float = 5.0) -> None:
-    """Block until no repeated ban is pending (tests, and commands about to exit)."""
+def _retry_later(url: str) -> None:
+    """Hand an undelivered ban to the worker, unless a retry for `url` is already pending:
+    it bans at the generation of its next attempt, which covers this write too. So a
+    Varnish down during an import costs one retrying task, not two a second."""
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        return  # no worker to come back later; an eager task would retry at once
+    # The cache fails open (config/cache.py): out of reach, it reads as a retry pending.
+    if not cache.add(RETRY_PENDING_KEY + url, 1, timeout=RETRY_PENDING_SECONDS):
+        return
+    try:
+        current_app.send_task(RETRY_TASK, args=[url], countdown=1, retry=False, ignore_result=True)
+    except Exception as exc:  # the broker out of reach too (the ban's failure is logged)
+        cache.delete(RETRY_PENDING_KEY + url)
+        logger.warning("shared cache %s: could not hand the ban to the worker: %s", url, exc)
+
+
+def retried(url: str) -> None:
+    """The worker's retry for `url` got its ban through: the next failure needs a new one."""
+    cache.delete(RETRY_PENDING_KEY + url)
+
+
+def wait_for_bans(timeout: float = 5.0, *, repeated: bool = True) -> None:
+    """Block until the first bans (and, with `repeated`, the repeats) pending are sent
+    (tests, and commands about to exit)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with _lock:
-            timer: Any = _repeat
-        if timer is None:
+            pending: list[Any] = [*_senders, *([_repeat] if repeated and _repeat else [])]
+        if not pending:
             return
-        timer.join(max(0.0, deadline - time.monotonic()))
+        pending[0].join(max(0.0, deadline - time.monotonic()))

@@ -47,6 +47,7 @@ def test_a_committed_write_raises_the_generation_once_and_bans_at_it(
         assert bans == []
     # One raise and one ban per transaction, however many rows it wrote.
     assert current_generation() == before + 1
+    sharedcache.wait_for_bans(repeated=False)  # sent from a thread, off the request path
     assert bans == [before + 1]
     sharedcache.wait_for_bans()
     # The repeat half a second later bans again, at the generation of then.
@@ -62,6 +63,7 @@ def test_writes_during_the_repeat_window_share_its_ban(
     catalogue_changed()  # outside a transaction: at once
     catalogue_changed()
     catalogue_changed()
+    sharedcache.wait_for_bans(repeated=False)
     assert bans == [first + 1]
     sharedcache.wait_for_bans()
     # One repeat covers the two later writes, and one more covers its own in-flight copies.

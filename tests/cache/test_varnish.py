@@ -196,6 +196,7 @@ def test_a_copy_stored_just_after_the_ban_is_dropped_by_the_repeat(
     page = story.get_absolute_url()
     before = current_generation()
     sharedcache.catalogue_changed()  # a write commits: raised, banned, repeat on its way
+    sharedcache.wait_for_bans(repeated=False)  # the first ban, sent from a thread
     after = current_generation()
     # A page rendered just before the write reaches Varnish only now, after the ban.
     cache.set(GENERATION_KEY, before, timeout=None)

@@ -23,6 +23,8 @@ MAY_DROP = {
     # Beat sends the next sweep within seconds, and a retried sweep running beside it
     # could publish one entry twice.
     "apps.core.tasks.sweep_outbox": "the next sweep",
+    # Reads no database (the generation is in the cache); it retries Varnish out of reach.
+    "apps.core.tasks.ban_shared_cache": "it touches no database",
 }
 
 
