@@ -21,6 +21,7 @@ from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRa
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     Expression,
@@ -325,6 +326,14 @@ def _ranked_window(queries: _PostgresQueries) -> tuple[str, tuple]:
     if queries.several:
         for group in queries.groups:
             covered = covered + Case(When(Q(vector=group), then=1), default=0)
+        # With FEW or more full matches the candidates are those alone, all covering
+        # every group: no need to test each group against each of them.
+        few_full = RawSQL(  # noqa: S611 - a constant
+            f"(SELECT COUNT(*) FROM full_match) < {FEW}",  # noqa: S608
+            (),
+            output_field=BooleanField(),
+        )
+        covered = Case(When(few_full, then=covered), default=Value(0))
     return (
         StorySearchDocument.objects.filter(
             story_id__in=RawSQL("SELECT story_id FROM candidates", ())
