@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     Exists,
     Expression,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -64,6 +65,9 @@ FEW = 20
 # Near matches (all groups but one) are looked for first in partial searches of up to
 # this many groups; longer queries go straight to stories matching any group.
 _NEAR_GROUPS = 8
+# The near matches (all groups but one) are looked for among at most this many
+# candidates; the other tiers stop after RANKED + 1 matches.
+EXAMINED = 2 * RANKED
 
 
 @dataclass
@@ -236,12 +240,16 @@ class _PostgresQueries:
         return self.without_excluded(reduce(lambda a, b: a & b, self.groups))
 
     @property
-    def matches_near(self) -> SearchQuery:
+    def all_groups_but_one(self) -> SearchQuery:
         groups = self.groups
         every_but_one = [
             reduce(lambda a, b: a & b, groups[:i] + groups[i + 1 :]) for i in range(len(groups))
         ]
-        return self.without_excluded(reduce(lambda a, b: a | b, every_but_one))
+        return reduce(lambda a, b: a | b, every_but_one)
+
+    @property
+    def matches_near(self) -> SearchQuery:
+        return self.without_excluded(self.all_groups_but_one)
 
 
 def _of_stories(stories: QuerySet[Story]) -> Exists:
@@ -271,8 +279,10 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
     ctes: list[str] = []
     params: list = []
 
-    def tier(name: str, query: SearchQuery, gate: str = "") -> None:
-        sql, tier_params = _tier(name, query, allowed_sql, gate)
+    def tier(
+        name: str, query: SearchQuery, gate: str = "", positive: SearchQuery | None = None
+    ) -> None:
+        sql, tier_params = _tier(name, query, allowed_sql, gate, positive)
         ctes.extend(sql)
         params.extend([*tier_params, *allowed_params])
 
@@ -283,7 +293,7 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
         # Asked only when few stories match every group (a one-time filter in the plan).
         gate = f"(SELECT COUNT(*) FROM full_match) < {FEW}"  # noqa: S608 - a constant
         if len(queries.groups) <= _NEAR_GROUPS and len(queries.groups) > 2:
-            tier("near_match", queries.matches_near, gate)
+            tier("near_match", queries.matches_near, gate, queries.all_groups_but_one)
             tiers.append("SELECT story_id FROM near_match")
         tier("any_match", queries.matches_any, gate)
         tiers.append("SELECT story_id FROM any_match")
@@ -292,24 +302,78 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
     return ctes, params, any_count
 
 
-def _tier(name: str, query: SearchQuery, allowed_sql: str, gate: str) -> tuple[list[str], tuple]:
-    """Two CTEs: `<name>_found`, every published match of `query`, and `<name>`, the
-    first RANKED + 1 of them among the allowed stories (and only when `gate` holds)."""
-    # Every match through the GIN index, read lazily: the tier stops after one more
-    # than the window (finding it tells that more stories match). With the LIMIT in
-    # the same query the planner walks the primary key instead, reading vectors until
-    # enough match: most of the table when few do.
-    found_sql, found_params = (
-        StorySearchDocument.objects.filter(published=True, vector=query)
-        .values("story_id")
-        .query.sql_with_params()
-    )
+def _tier(
+    name: str,
+    query: SearchQuery,
+    allowed_sql: str,
+    gate: str,
+    positive: SearchQuery | None = None,
+) -> tuple[list[str], tuple]:
+    """CTEs of `<name>_found`, the published matches of `query`, and `<name>`, the first
+    RANKED + 1 of them among the allowed stories (and only when `gate` holds). With
+    `positive` (`query` before its exclusions), a bounded tier: `<name>_seen` reads at
+    most EXAMINED candidates that the GIN index finds for `positive` with its phrases
+    read as AND, and `<name>_found` keeps those matching `query`."""
+    if positive is None:
+        # Every match through the GIN index, read lazily: the tier stops after one more
+        # than the window (finding it tells that more stories match). With the LIMIT in
+        # the same query the planner walks the primary key instead, reading vectors
+        # until enough match: most of the table when few do.
+        found_sql, found_params = (
+            StorySearchDocument.objects.filter(published=True, vector=query)
+            .values("story_id")
+            .query.sql_with_params()
+        )
+        found = [f"{name}_found AS MATERIALIZED ({found_sql})"]
+    else:
+        # A phrase is checked against each candidate's positions (GIN cannot). Stories
+        # matching all groups but one are few, while the thesaurus's phrases ("dns
+        # lookups": dns queries, name resolution...) have thousands of candidates at 100k
+        # stories holding the words apart, every one read to find those few: bounded.
+        found_sql, found_params = (
+            StorySearchDocument.objects.filter(_PhraselessMatch(positive), published=True)
+            .annotate(search_matched=ExpressionWrapper(Q(vector=query), BooleanField()))
+            .values("story_id", "search_matched")
+            .query.sql_with_params()
+        )
+        found = [
+            f"{name}_seen AS MATERIALIZED ({found_sql})",
+            f"{name}_found AS MATERIALIZED (SELECT story_id FROM (SELECT * FROM {name}_seen "  # noqa: S608 - constants
+            f"LIMIT {EXAMINED}) seen WHERE search_matched)",
+        ]
     return [
-        f"{name}_found AS MATERIALIZED ({found_sql})",
+        *found,
         f'{name} AS MATERIALIZED (SELECT "search_storysearchdocument"."story_id" '  # noqa: S608 - compiled, parameters apart
         f'FROM {name}_found "search_storysearchdocument" WHERE {allowed_sql}'
         f"{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})",
     ], found_params
+
+
+class _PhraselessMatch(Func):
+    """`vector @@ query` with the query's phrase operators (<->, <N>) read as AND: the GIN
+    index answers it without reading the documents, and it matches at least the stories
+    that `query` matches (`query` has no negated phrase: exclusions are left out)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query: SearchQuery) -> None:
+        super().__init__(F("vector"), query)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple]:
+        vector, vector_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        sql = (
+            f"{vector} @@ regexp_replace(CAST({query} AS text), '<(-|[0-9]+)>', '&', 'g')::tsquery"
+        )
+        return sql, (*vector_params, *query_params)
 
 
 def _ranked_window(queries: _PostgresQueries) -> tuple[str, tuple]:

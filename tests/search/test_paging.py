@@ -151,3 +151,24 @@ def test_a_search_costs_the_same_statements_at_any_size(
     index_stories()
     assert statements("wombat") == few
     assert statements("wombat outage") == few
+
+
+@pytest.mark.postgres
+def test_near_matches_are_looked_for_among_a_bounded_number_of_candidates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stories holding the words of a phrase apart are candidates the GIN index cannot
+    rule out: at most EXAMINED of them are read, and every match stays reachable."""
+    monkeypatch.setattr(engine, "EXAMINED", 4)
+    for n in range(6):
+        StoryFactory(title=f"Quokka wombat apart {n}", summary="lookup of the dns, numbat")
+    near = StoryFactory(title="Quokka wombat", summary="dns lookups failed")
+    index_stories()
+    with CaptureQueriesContext(connection) as queries:
+        results = search_stories('"dns lookups" quokka wombat numbat', Story.objects.public())
+    assert any("LIMIT 4) seen WHERE search_matched" in q["sql"] for q in queries)
+    assert results.partial and results.full_count == 0
+    # Every story matches some group: all are reachable, the window holds them all.
+    assert results.matches is not None and results.matches.count() == 7
+    assert sorted(results.story_ids) == sorted(s.pk for s in Story.objects.all())
+    assert near.pk in results.story_ids
