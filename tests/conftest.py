@@ -48,6 +48,13 @@ def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def generous_submission_limits(settings) -> None:  # type: ignore[no-untyped-def]
+    """Submission rate limits no test of something else runs into."""
+    settings.SUBMISSION_RATE_PER_IP = "1000/hour"
+    settings.SUBMISSION_RATE_PER_USER = "1000/hour"
+
+
 @pytest.fixture(autouse=True)
 def _postgres_only(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":

@@ -3,16 +3,14 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Source, Story, StoryUpstreamIssue, UpstreamIssue
 from apps.search.indexing import index_stories
 from apps.search.query import MAX_QUERY_LENGTH
+from tests.api.conftest import client_for
 from tests.factories import (
     ComponentAreaFactory,
     ComponentFactory,
@@ -21,29 +19,9 @@ from tests.factories import (
     PlatformFactory,
     StoryFactory,
 )
+from tests.submissions.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles() -> None:
-    cache.clear()
-
-
-def client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
-def make_user(name: str, group: str | None = None) -> User:
-    user = User.objects.create_user(name, password="x-" + name)
-    if group:
-        # get_or_create: a transactional test may have flushed the groups the migration made.
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
 
 
 @pytest.fixture

@@ -7,34 +7,23 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.api.parsers import MAX_DEPTH
 from apps.catalog.models import Story
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_create
+from tests.api.conftest import client_for as token_client_for
 from tests.submissions.conftest import make_payload, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_submission_limits")]
 
 STORY = "/api/v1/stories/2020-acme-etcd-ran-out-of-space/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits(settings: Any) -> None:
-    cache.clear()
-    settings.SUBMISSION_RATE_PER_IP = "1000/hour"
-    settings.SUBMISSION_RATE_PER_USER = "1000/hour"
-
-
 def client_for(user: User | None) -> APIClient:
-    client = APIClient()
+    client = token_client_for(user)
     client.raise_request_exception = False
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
 

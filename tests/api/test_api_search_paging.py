@@ -17,27 +17,11 @@ from apps.search.engine import search_stories
 from apps.search.indexing import index_stories
 from apps.web.feeds import FEED_SIZE
 from tests.factories import StoryFactory
+from tests.search.conftest import run_statements
 
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def many(monkeypatch: pytest.MonkeyPatch) -> list[Story]:
-    monkeypatch.setattr(engine, "RANKED", 3)
-    made = [
-        StoryFactory(title=f"Quokka outage number {n}", summary="quokka " * (n + 1))
-        for n in range(25)
-    ]
-    StoryFactory(title="Unpublished quokka", summary="quokka", status=Story.Status.DRAFT)
-    index_stories()
-    return made
-
-
-def run_statements(queries: CaptureQueriesContext) -> list[str]:
-    # Savepoints are there only because a test runs inside a transaction.
-    return [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
 
 
 def test_api_search_pages_over_the_window_then_every_other_match(many: list[Story]) -> None:

@@ -4,34 +4,18 @@ each key, and change nothing: story edits, the moderation workflow, and submissi
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Story
 from apps.core.models import AuditEntry
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_create
+from tests.api.conftest import client_for
 from tests.submissions.conftest import make_payload, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_submission_limits")]
 
 STORY = "/api/v1/stories/2020-acme-etcd-ran-out-of-space/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(settings: Any) -> None:
-    cache.clear()
-    settings.SUBMISSION_RATE_PER_IP = "1000/hour"
-    settings.SUBMISSION_RATE_PER_USER = "1000/hour"
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture

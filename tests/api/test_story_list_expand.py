@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -18,11 +17,6 @@ COMPACT = {
     "updated_at",
 }  # fmt: skip
 LIST = "/api/v1/stories/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles() -> None:
-    cache.clear()
 
 
 def add_stories(count: int, start: int = 0) -> list[Story]:

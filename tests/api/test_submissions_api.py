@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Story, StoryStatus
@@ -22,29 +20,13 @@ from apps.submissions.services import (
     submission_reject,
     submission_request_changes,
 )
+from tests.api.conftest import client_for
 from tests.submissions.conftest import make_payload, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("generous_submission_limits")]
 
 SUBMISSIONS = "/api/v1/submissions/"
 ROLES = ("stranger", "submitter", "other", "moderator", "admin")
-
-
-@pytest.fixture(autouse=True)
-def _generous_limits(settings: Any) -> None:
-    cache.clear()
-    # Six accounts per test: the default password hasher would take most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SUBMISSION_RATE_PER_IP = "1000/hour"
-    settings.SUBMISSION_RATE_PER_USER = "1000/hour"
-
-
-def client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture

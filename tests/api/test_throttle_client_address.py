@@ -4,23 +4,17 @@ allowance, and behind trusted proxies clients are counted apart."""
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework import throttling
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.api.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
-from tests.api.test_api import make_user
+from tests.submissions.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/stories/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles() -> None:
-    cache.clear()
 
 
 @pytest.fixture

@@ -19,12 +19,10 @@ from apps.catalog import importing
 from apps.catalog.admin import StoryAdmin
 from apps.catalog.models import Story, StoryOrigin, StoryStatus
 from apps.catalog.services import StoryChanges, story_update
-from apps.catalog.snapshots import story_snapshot
-from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
 from apps.submissions.services import story_retract, submission_approve, submission_create
-from tests.api.test_api_strict_writes import client_for
+from tests.api.conftest import client_for
 from tests.conftest import FixtureTree
-from tests.submissions.conftest import make_user
+from tests.submissions.conftest import edit_payload, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -89,9 +87,7 @@ def admin_edit(story: Story) -> None:
 
 
 def approved_edit(story: Story) -> None:
-    snapshot = story_snapshot(story)
-    edit = {key: snapshot[key] for key in PAYLOAD_FIELDS} | {"title": EDITED}
-    submission = submission_create(payload=edit, story=story)
+    submission = submission_create(payload=edit_payload(story, title=EDITED), story=story)
     moderator = make_user("mod", "moderator")
     submission_approve(submission=submission, moderator=moderator, expected_version=1)
 

@@ -261,9 +261,8 @@ def test_a_web_edit_after_adoption_is_not_overwritten_by_the_old_file(
 ) -> None:
     from django.contrib.auth.models import User
 
-    from apps.catalog.snapshots import story_snapshot
-    from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
     from apps.submissions.services import submission_approve, submission_create
+    from tests.submissions.conftest import edit_payload
 
     run("import_stories")
     story = _approved_web_story()
@@ -271,8 +270,7 @@ def test_a_web_edit_after_adoption_is_not_overwritten_by_the_old_file(
     run("import_stories")
     assert Story.objects.get(pk=story.pk).origin == StoryOrigin.FILE
 
-    snapshot = story_snapshot(story)
-    edit = {key: snapshot[key] for key in PAYLOAD_FIELDS} | {"title": "Edited on the site"}
+    edit = edit_payload(story, title="Edited on the site")
     submission = submission_create(payload=edit, story=Story.objects.get(pk=story.pk))
     moderator = User.objects.create_user("editor")
     submission_approve(submission=submission, moderator=moderator, expected_version=1)

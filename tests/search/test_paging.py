@@ -14,20 +14,9 @@ from apps.search.engine import search_stories
 from apps.search.indexing import index_stories
 from apps.search.paging import about
 from tests.factories import StoryFactory
+from tests.search.conftest import run_statements
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def many(monkeypatch: pytest.MonkeyPatch) -> list[Story]:
-    monkeypatch.setattr(engine, "RANKED", 3)
-    made = [
-        StoryFactory(title=f"Quokka outage number {n}", summary="quokka " * (n + 1))
-        for n in range(25)
-    ]
-    StoryFactory(title="Unpublished quokka", summary="quokka", status=Story.Status.DRAFT)
-    index_stories()
-    return made
 
 
 def titles_on(client: Client, page: int, sort: str = "") -> tuple[list[str], bool]:
@@ -136,8 +125,7 @@ def test_a_search_costs_the_same_statements_at_any_size(
     def statements(query: str) -> int:
         with CaptureQueriesContext(connection) as queries:
             assert client.get("/stories/", {"q": query}).status_code == 200
-        # Savepoints are there only because a test runs inside a transaction.
-        run = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        run = run_statements(queries)
         if connection.vendor == "postgresql":
             # Typo lookup, ranked window, estimate, facet offers, facet counts, the page
             # with its highlights, and its components, platforms and impacts.

@@ -6,7 +6,10 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
-from apps.catalog.models import ImpactKind
+from apps.catalog.models import ImpactKind, Story
+from apps.catalog.snapshots import story_snapshot
+from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
+from apps.submissions.models import Submission
 from tests.factories import (
     ComponentAreaFactory,
     ComponentFactory,
@@ -52,6 +55,17 @@ def make_payload(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def payload(taxonomy: None) -> dict[str, Any]:
     return make_payload()
+
+
+def fresh(submission: Submission) -> Submission:
+    """The submission as the database holds it now."""
+    return Submission.objects.get(pk=submission.pk)
+
+
+def edit_payload(story: Story, **changes: Any) -> dict[str, Any]:
+    """The story's current JSON form, with `changes`: a proposed edit of it."""
+    snapshot = story_snapshot(story)
+    return {key: snapshot[key] for key in PAYLOAD_FIELDS} | changes
 
 
 def make_user(name: str, group: str | None = None) -> User:

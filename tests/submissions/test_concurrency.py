@@ -20,7 +20,6 @@ from django.db import connection
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.models import Organization, Source, Story, StoryStatus
 from apps.catalog.services import StoryChanges, story_edit
-from apps.catalog.snapshots import story_snapshot
 from apps.core import audit
 from apps.core.models import AuditAction, AuditEntry
 from apps.submissions.exceptions import ConflictReason, SubmissionConflict, SubmissionInvalid
@@ -31,7 +30,7 @@ from apps.submissions.services import (
     submission_create,
     submission_reject,
 )
-from tests.submissions.conftest import make_payload
+from tests.submissions.conftest import edit_payload, fresh, make_payload
 
 CONCURRENT = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 HOLD_SECONDS = 0.5
@@ -82,15 +81,27 @@ def split(results: list[Any]) -> tuple[list[Any], list[BaseException]]:
     return wins, losses
 
 
-def fresh(submission: Submission) -> Submission:
-    return Submission.objects.get(pk=submission.pk)
+def approvals_at_once(
+    first: Submission, second: Submission, *, moderators: tuple[User, User]
+) -> list[Any]:
+    """Two moderators approve (each at version 1) at the same moment, with their
+    transactions held open; what each got."""
+    with slow_audit_log():
+        return race(
+            lambda: submission_approve(
+                submission=first, moderator=moderators[0], expected_version=1
+            ),
+            lambda: submission_approve(
+                submission=second, moderator=moderators[1], expected_version=1
+            ),
+        )
 
 
-def edit_payload(story: Story, **changes: Any) -> dict[str, Any]:
-    from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
-
-    snapshot = story_snapshot(story)
-    return {key: snapshot[key] for key in PAYLOAD_FIELDS} | changes
+def one_wins(results: list[Any]) -> tuple[Any, BaseException]:
+    """Exactly one of two succeeded: its result, and what the other raised."""
+    wins, losses = split(results)
+    assert len(wins) == 1 and len(losses) == 1, results
+    return wins[0], losses[0]
 
 
 # --- PostgreSQL: real concurrent connections -----------------------------------------------
@@ -112,17 +123,16 @@ def test_approve_and_reject_at_once_exactly_one_wins(
                 submission=second, moderator=second_moderator, expected_version=1, reason="Spam."
             ),
         )
-    wins, losses = split(results)
-    assert len(wins) == 1, results
-    assert len(losses) == 1 and isinstance(losses[0], SubmissionConflict), results
-    assert losses[0].reason == ConflictReason.SUBMISSION_CHANGED
+    win, loss = one_wins(results)
+    assert isinstance(loss, SubmissionConflict), results
+    assert loss.reason == ConflictReason.SUBMISSION_CHANGED
     final = fresh(submission)
     assert final.version == 2
     decisions = AuditEntry.objects.filter(
         submission_id=submission.pk, action__in=[AuditAction.APPROVED, AuditAction.REJECTED]
     )
     assert decisions.count() == 1
-    if isinstance(wins[0], Story):
+    if isinstance(win, Story):
         assert final.status == SubmissionStatus.APPROVED
         assert final.decided_by == moderator
         assert Story.objects.public().count() == 1
@@ -140,21 +150,15 @@ def test_two_approvals_of_one_submission_publish_one_story(
     taxonomy: None, moderator: User, second_moderator: User
 ) -> None:
     submission = submission_create(payload=make_payload())
-    first, second = fresh(submission), fresh(submission)
-    with slow_audit_log():
-        results = race(
-            lambda: submission_approve(submission=first, moderator=moderator, expected_version=1),
-            lambda: submission_approve(
-                submission=second, moderator=second_moderator, expected_version=1
-            ),
-        )
-    wins, losses = split(results)
-    assert len(wins) == 1 and len(losses) == 1, results
-    assert isinstance(losses[0], SubmissionConflict), results
+    results = approvals_at_once(
+        fresh(submission), fresh(submission), moderators=(moderator, second_moderator)
+    )
+    win, loss = one_wins(results)
+    assert isinstance(loss, SubmissionConflict), results
     assert Story.objects.count() == 1
     assert Source.objects.count() == 1
     assert AuditEntry.objects.filter(action=AuditAction.APPROVED).count() == 1
-    assert fresh(submission).story == wins[0]
+    assert fresh(submission).story == win
 
 
 @pytest.mark.postgres
@@ -168,17 +172,10 @@ def test_two_edits_of_one_story_approved_at_once_one_wins(
     two = submission_create(
         payload=edit_payload(published_story, title="Edit number two"), story=published_story
     )
-    with slow_audit_log():
-        results = race(
-            lambda: submission_approve(submission=one, moderator=moderator, expected_version=1),
-            lambda: submission_approve(
-                submission=two, moderator=second_moderator, expected_version=1
-            ),
-        )
-    wins, losses = split(results)
-    assert len(wins) == 1 and len(losses) == 1, results
-    assert isinstance(losses[0], SubmissionConflict), results
-    assert losses[0].reason == ConflictReason.STORY_CHANGED
+    results = approvals_at_once(one, two, moderators=(moderator, second_moderator))
+    _, loss = one_wins(results)
+    assert isinstance(loss, SubmissionConflict), results
+    assert loss.reason == ConflictReason.STORY_CHANGED
     story = Story.objects.get(pk=published_story.pk)
     assert story.version == 2
     statuses = {fresh(one).status, fresh(two).status}
@@ -211,13 +208,14 @@ def test_retract_and_edit_at_once_one_wins(
                 changes=StoryChanges(title="Edited"),
             ),
         )
-    wins, losses = split(results)
-    assert len(wins) == 1 and len(losses) == 1, results
-    assert isinstance(losses[0], SubmissionConflict | StoryVersionConflict), results
+    _, loss = one_wins(results)
+    # Both write through the catalogue's version rule, so the loser's error is the same.
+    assert isinstance(loss, StoryVersionConflict), results
     story = Story.objects.get(pk=published_story.pk)
     assert story.version == 2
     (entry,) = AuditEntry.objects.all()
-    if isinstance(losses[0], StoryVersionConflict):
+    retracted, _ = results
+    if not isinstance(retracted, BaseException):
         assert (story.status, story.title) == (StoryStatus.RETRACTED, "etcd ran out of space")
         assert entry.action == AuditAction.RETRACTED
     else:
@@ -238,13 +236,7 @@ def test_two_new_stories_of_one_new_organization_approved_at_once(
             sources=[{"url": "https://blog.example.org/second", "kind": "postmortem"}],
         )
     )
-    with slow_audit_log():
-        results = race(
-            lambda: submission_approve(submission=one, moderator=moderator, expected_version=1),
-            lambda: submission_approve(
-                submission=two, moderator=second_moderator, expected_version=1
-            ),
-        )
+    results = approvals_at_once(one, two, moderators=(moderator, second_moderator))
     wins, losses = split(results)
     # Never a database error: either both publish, or the loser is told to try again.
     assert all(isinstance(loss, SubmissionConflict) for loss in losses), results
@@ -270,16 +262,9 @@ def test_two_new_stories_with_the_same_source_approved_at_once(
 ) -> None:
     one = submission_create(payload=make_payload(title="One telling"))
     two = submission_create(payload=make_payload(title="Another telling"))
-    with slow_audit_log():
-        results = race(
-            lambda: submission_approve(submission=one, moderator=moderator, expected_version=1),
-            lambda: submission_approve(
-                submission=two, moderator=second_moderator, expected_version=1
-            ),
-        )
-    wins, losses = split(results)
-    assert len(wins) == 1 and len(losses) == 1, results
-    assert isinstance(losses[0], SubmissionConflict | SubmissionInvalid), results
+    results = approvals_at_once(one, two, moderators=(moderator, second_moderator))
+    _, loss = one_wins(results)
+    assert isinstance(loss, SubmissionConflict | SubmissionInvalid), results
     assert Story.objects.count() == 1
     assert Source.objects.count() == 1
     pending = [s for s in (fresh(one), fresh(two)) if s.status == SubmissionStatus.PENDING]

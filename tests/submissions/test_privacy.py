@@ -26,8 +26,6 @@ from apps.catalog.models import (
     StoryUpstreamIssue,
     UpstreamIssue,
 )
-from apps.catalog.snapshots import story_snapshot
-from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
 from apps.search.indexing import index_stories
 from apps.submissions.services import (
     additional_source_payload,
@@ -46,7 +44,7 @@ from tests.factories import (
     SourceFactory,
     StoryFactory,
 )
-from tests.submissions.conftest import make_payload
+from tests.submissions.conftest import edit_payload, make_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -124,11 +122,9 @@ def world(taxonomy: None, moderator: User) -> dict[str, Any]:
     submission_reject(submission=rejected, moderator=moderator, expected_version=1, reason="No.")
 
     # A pending edit and a pending extra source for the published file story.
-    snapshot = story_snapshot(file_story)
-    edit = {key: snapshot[key] for key in PAYLOAD_FIELDS} | {
-        "title": "Editwombat rewrote the title",
-        "summary": "The editwombat summary.",
-    }
+    edit = edit_payload(
+        file_story, title="Editwombat rewrote the title", summary="The editwombat summary."
+    )
     submission_create(payload=edit, story=file_story)
     extra = additional_source_payload(
         file_story,

@@ -19,6 +19,7 @@ from apps.submissions.services import (
     submission_request_changes,
     submission_revise,
 )
+from tests.submissions.conftest import edit_payload, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +86,6 @@ def test_changes_requested_then_revised(payload: dict[str, Any], moderator: User
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def fresh(submission: Submission) -> Submission:
-    return Submission.objects.get(pk=submission.pk)
 
 
 def entries(**filters: Any) -> list[AuditEntry]:
@@ -436,14 +433,6 @@ def test_invalid_revision_changes_nothing(payload: dict[str, Any], moderator: Us
 
 
 # --- edits and additional sources -------------------------------------------------------
-
-
-def edit_payload(story: Story, **changes: Any) -> dict[str, Any]:
-    from apps.catalog.snapshots import story_snapshot
-    from apps.catalog.storyfiles.payload import PAYLOAD_FIELDS
-
-    snapshot = story_snapshot(story)
-    return {key: snapshot[key] for key in PAYLOAD_FIELDS} | changes
 
 
 def test_edit_approval_applies_the_payload_to_the_same_story(

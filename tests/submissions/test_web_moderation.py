@@ -21,18 +21,10 @@ from apps.submissions.services import (
     submission_reject,
 )
 from tests.factories import SourceFactory, StoryFactory
-from tests.submissions.conftest import make_payload, make_user
-from tests.submissions.webforms import XSS, assert_no_live_markup, submit_ok, xss_payload
+from tests.submissions.conftest import fresh, make_payload, make_user
+from tests.submissions.webforms import XSS, assert_no_live_markup, submit_ok, text, xss_payload
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response: Any) -> str:
-    return str(response.content.decode())
-
-
-def fresh(submission: Submission) -> Submission:
-    return Submission.objects.get(pk=submission.pk)
 
 
 def logged_in(user: User) -> Client:

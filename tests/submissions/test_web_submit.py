@@ -22,13 +22,10 @@ from tests.submissions.webforms import (
     started,
     submit,
     submit_ok,
+    text,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response: Any) -> str:
-    return str(response.content.decode())
 
 
 # --- the form --------------------------------------------------------------------------

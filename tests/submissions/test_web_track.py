@@ -1,38 +1,30 @@
 """The submitter's private tracking page: status, messages, history and revisions."""
 
 import re
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from apps.submissions.models import Submission, SubmissionStatus
+from apps.submissions.models import SubmissionStatus
 from apps.submissions.services import (
     submission_approve,
     submission_reject,
     submission_request_changes,
     submission_revise,
 )
-from tests.submissions.conftest import make_payload
+from tests.submissions.conftest import fresh, make_payload
 from tests.submissions.webforms import (
     XSS,
     assert_no_live_markup,
     form_data,
     submit_ok,
+    text,
     xss_payload,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def text(response: Any) -> str:
-    return str(response.content.decode())
-
-
-def fresh(submission: Submission) -> Submission:
-    return Submission.objects.get(pk=submission.pk)
 
 
 def test_tracking_page_shows_status_preview_and_history(client: Client, taxonomy: None) -> None:

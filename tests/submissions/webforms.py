@@ -18,6 +18,11 @@ XSS_MARKDOWN = (
 )
 
 
+def text(response: Any) -> str:
+    """A page's HTML."""
+    return str(response.content.decode())
+
+
 def started(seconds_ago: float = 60) -> str:
     return abuse.form_started_token(now=time.time() - seconds_ago)
 
