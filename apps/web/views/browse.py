@@ -97,7 +97,13 @@ class HomeView(TemplateView):
 
 
 class StoryListView(TemplateView):
-    """Stories with facets, full-text search, sorting and pagination; the URL holds it all."""
+    """Stories with facets, full-text search, sorting and pagination; the URL holds it all.
+
+    Not ListView: its pagination counts the list with COUNT(*) and bounds pages by that
+    count. Here the count is the stored aggregate's, the search's total or its estimate,
+    and a search by relevance pages over the ranked window, not a queryset; an estimated
+    total must not bound the page numbers either (_requested_page).
+    """
 
     template_name = "web/story_list.html"
     paginate_by = PAGE_SIZE
