@@ -129,7 +129,7 @@ relevance: install-dev
 	@mkdir -p var
 	@for url in "$(RELEVANCE_SQLITE)" $${DATABASE_URL:+"$$DATABASE_URL"}; do \
 		DATABASE_URL=$$url $(MANAGE) migrate --no-input -v0 && \
-		DATABASE_URL=$$url $(MANAGE) import_stories -v0 >/dev/null && \
+		DATABASE_URL=$$url $(MANAGE) import_stories --prune -v0 >/dev/null && \
 		DATABASE_URL=$$url $(MANAGE) rebuild_search_index -v0 >/dev/null && \
 		DATABASE_URL=$$url $(MANAGE) search_relevance --write-top3 $(RELEVANCE_ARGS) || exit 1; \
 	done
