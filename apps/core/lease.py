@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
@@ -35,9 +34,18 @@ def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedel
         return True
     if SchedulerLease.objects.filter(name=name).exists():
         return False  # held by another, unexpired
-    try:
-        with transaction.atomic():
-            SchedulerLease.objects.create(
+    return _claim_first(name=name, holder=holder, now=now, duration=duration)
+
+
+def _claim_first(
+    *, name: str, holder: str, now: datetime.datetime, duration: datetime.timedelta
+) -> bool:
+    # The first claim ever. Two contenders started together both get here: the unique name
+    # lets one row in, and the other's INSERT is skipped (ON CONFLICT DO NOTHING, INSERT OR
+    # IGNORE), not refused with an error that PostgreSQL would log.
+    SchedulerLease.objects.bulk_create(
+        [
+            SchedulerLease(
                 name=name,
                 holder=holder,
                 acquired_at=now,
@@ -45,9 +53,11 @@ def lease_acquire_or_renew(*, name: str, holder: str, duration: datetime.timedel
                 expires_at=now + duration,
                 transitions=1,
             )
-    except IntegrityError:
-        return False  # another contender inserted it first
-    return True
+        ],
+        ignore_conflicts=True,
+    )
+    # Holder names are unique per process, so the row is ours only if this INSERT wrote it.
+    return SchedulerLease.objects.filter(name=name, holder=holder).exists()
 
 
 def lease_release(*, name: str, holder: str) -> None:

@@ -41,6 +41,21 @@ def test_a_standby_waits_quietly(caplog: pytest.LogCaptureFixture) -> None:
     assert lease_holder("beat").holder == "a"
 
 
+def test_two_first_claims_at_once_make_one_leader_and_no_error() -> None:
+    """Both contenders found no row (beats started together): one INSERT goes in, the
+    other is skipped without the duplicate-key error PostgreSQL would log."""
+    from apps.core.lease import _claim_first
+
+    now = timezone.now()
+    assert _claim_first(name="beat", holder="a", now=now, duration=30 * SECOND)
+    with CaptureQueriesContext(connection) as queries:
+        assert not _claim_first(name="beat", holder="b", now=now, duration=30 * SECOND)
+    insert = next(q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT"))
+    assert "ON CONFLICT" in insert.upper() or "OR IGNORE" in insert.upper(), insert
+    assert list(SchedulerLease.objects.values_list("holder", "transitions")) == [("a", 1)]
+    assert not lease_acquire_or_renew(name="beat", holder="b", duration=30 * SECOND)
+
+
 def test_takeover_only_after_expiry_and_fencing_token_rises() -> None:
     assert lease_acquire_or_renew(name="beat", holder="a", duration=30 * SECOND)
     first = SchedulerLease.objects.get(name="beat").transitions
