@@ -374,7 +374,11 @@ defaults
   timeout check {timeout}s
   option forwardfor
   # A request refused by a dead replica goes to another; a GET cut off by one is sent again.
-  # A POST that reached a replica is never replayed: it may have been applied.
+  # A POST that reached a replica is never replayed (disable-l7-retry below): the replica
+  # may have committed it before it died, and a replay would submit or approve twice. Its
+  # client gets a 502 and decides; an approval repeated with the same version gets 409 if
+  # the first went through. Left so on purpose: ingress-nginx in production does the same
+  # (proxy_next_upstream "error timeout", without non_idempotent).
   retries 3
   option redispatch 1
   retry-on conn-failure empty-response
