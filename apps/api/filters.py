@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from apps.catalog.models import StoryQuerySet
 from apps.search.browse import SORTS, active_filters, narrowed, search_and_sort
-from apps.search.engine import RANKED
+from apps.search.engine import RANKED, SAMPLED
 from apps.search.query import MAX_QUERY_LENGTH
 
 
@@ -95,7 +95,8 @@ class StorySearchBackend(BaseFilterBackend):
                 "description": (
                     'Full-text search: words (stemmed), "phrases", -exclusions. '
                     "Results are ranked by relevance unless `sort` says otherwise: the "
-                    f"best {RANKED} matches first, then the other matches newest first. "
+                    f"best {RANKED} matches first (of the first {SAMPLED} found when more than "
+                    f"{RANKED} match every word), then the other matches newest first. "
                     "When many stories match, `count` may be the database's estimate; "
                     "`count_estimated` then says so."
                 ),

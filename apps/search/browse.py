@@ -13,7 +13,7 @@ from django.http import QueryDict
 
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import Source, Story, StoryQuerySet
-from apps.search.engine import RANKED, SearchResults, search_stories
+from apps.search.engine import SearchResults, search_stories
 from apps.search.query import MAX_QUERY_LENGTH, MAX_TERMS, ParsedQuery, parse_query
 from apps.search.suggestions import Suggestion, facet_offers, no_result_suggestions
 
@@ -158,8 +158,8 @@ def _search_notes(search: SearchResults) -> list[str]:
         )
     if search.capped:
         notes.append(
-            f"Many stories match: {RANKED:,} of them are ranked by relevance and come first; "
-            "the others follow, newest first."
+            f"Many stories match: {len(search.story_ids):,} of them are ranked by relevance and "
+            "come first; the others follow, newest first."
         )
     return notes
 

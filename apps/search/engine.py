@@ -65,6 +65,10 @@ FEW = 20
 # Near matches (all groups but one) are looked for first in partial searches of up to
 # this many groups; longer queries go straight to stories matching any group.
 _NEAR_GROUPS = 8
+# When more stories than RANKED match every group, the window is the first SAMPLED of
+# them found, ranked: ranking reads each candidate's vector and weighs every alternative
+# of the query, and with thousands of matches the window is a sample of them either way.
+SAMPLED = 200
 # The near matches (all groups but one) are looked for among at most this many
 # candidates; the other tiers stop after RANKED + 1 matches.
 EXAMINED = 2 * RANKED
@@ -287,7 +291,8 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
         params.extend([*tier_params, *allowed_params])
 
     tier("full_match", queries.matches_all)
-    tiers = ["SELECT story_id FROM full_match"]
+    sample = f"SELECT CASE WHEN COUNT(*) > {RANKED} THEN {SAMPLED} END FROM full_match"  # noqa: S608 - constants
+    tiers = [f"(SELECT story_id FROM full_match LIMIT ({sample}))"]  # noqa: S608 - constants
     any_count = "0"
     if queries.several:
         # Asked only when few stories match every group (a one-time filter in the plan).

@@ -160,3 +160,22 @@ def test_near_matches_are_looked_for_among_a_bounded_number_of_candidates(
     assert results.matches is not None and results.matches.count() == 7
     assert sorted(results.story_ids) == sorted(s.pk for s in Story.objects.all())
     assert near.pk in results.story_ids
+
+
+@pytest.mark.postgres
+def test_when_more_than_the_window_match_every_word_a_sample_is_ranked(
+    client: Client, many: list[Story], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "SAMPLED", 2)
+    results = search_stories("quokka", Story.objects.public())
+    assert len(results.story_ids) == 2 and results.capped and results.estimated
+    body = client.get("/stories/", {"q": "quokka"}).content.decode()
+    assert "Many stories match: 2 of them are ranked by relevance" in body
+    seen: list[str] = []
+    page, more = 1, True
+    while more:
+        shown, more = titles_on(client, page)
+        seen += shown
+        page += 1
+        assert page < 10
+    assert sorted(seen) == sorted(s.title for s in many)
