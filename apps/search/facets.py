@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -46,13 +47,19 @@ class Facet:
 
 def toggle_url(params: QueryDict, name: str, value: str) -> str:
     """The query string with `value` added to or removed from parameter `name`."""
-    updated = params.copy()
-    values = updated.getlist(name)
-    updated.setlist(
-        name, [v for v in values if v != value] if value in values else [*values, value]
-    )
-    updated.pop("page", None)
-    encoded = updated.urlencode()
+    values = params.getlist(name)
+    toggled = [v for v in values if v != value] if value in values else [*values, value]
+    # As QueryDict.setlist() and urlencode() would write it, without copying the
+    # parameters for each of a page's many facet links.
+    pairs = [
+        (key, item)
+        for key in params
+        if key != "page"
+        for item in (toggled if key == name else params.getlist(key))
+    ]
+    if name not in params and name != "page":
+        pairs += [(name, item) for item in toggled]
+    encoded = urlencode(pairs)
     return f"?{encoded}" if encoded else "?"
 
 

@@ -2,6 +2,7 @@
 DNS?") and, when nothing matched, other searches that will find something."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import Value
 from django.http import QueryDict
@@ -21,8 +22,11 @@ class Suggestion:
     url: str
 
 
-def _names(name: str, slug: str, aliases: list[str]) -> set[str]:
-    return {phrase_key(n) for n in (name, slug, *aliases) if n}
+@lru_cache(maxsize=1024)
+def _names(name: str, slug: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    """The names a query may use for a component or platform (kept: every search page
+    compares the query with all of them)."""
+    return frozenset(phrase_key(n) for n in (name, slug, *aliases) if n)
 
 
 def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
@@ -47,7 +51,7 @@ def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
     for kind, item_name, slug, aliases in rows:
         label, text = (("component", "Filter to"), ("platform", "On"))[kind]
         selected = set(params.getlist(label))
-        if slug not in selected and typed & _names(item_name, slug, aliases):
+        if slug not in selected and typed & _names(item_name, slug, tuple(aliases)):
             url = with_params(params, **{label: [*selected, slug], "page": None})
             offers.append(Suggestion(f"{text} {item_name}?", url))
     return offers[:4]
