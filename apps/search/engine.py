@@ -32,11 +32,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    TextField,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate
+from django.db.models.functions import Collate, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -564,30 +566,39 @@ def _highlights(rows: list[tuple[int, str, str, str]]) -> dict[int, Highlight]:
     return result
 
 
-def _postgres_headlines(query: ParsedQuery, prefix: str = "") -> dict[str, SearchHeadline]:
+def _postgres_headlines(query: ParsedQuery, prefix: str = "") -> dict[str, Expression]:
     """ts_headline of the document's title, symptoms and body, under _HEADLINES' names;
-    `prefix` is the path from the queried model to the document."""
+    `prefix` is the path from the queried model to the document. The body's passage is
+    shown only when no symptom matched, and only then computed (the longest text)."""
     tsquery = _tsquery(query.any_websearch())
     marks = {"config": SEARCH_CONFIG, "start_sel": _START, "stop_sel": _STOP}
     title, symptoms, passage = _HEADLINES
-    return {
-        title: SearchHeadline(f"{prefix}title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
-        symptoms: SearchHeadline(
+
+    def symptom_lines() -> SearchHeadline:
+        return SearchHeadline(
             f"{prefix}symptoms",
             tsquery,
             max_words=30,
             min_words=5,
             max_fragments=1,
             **marks,  # type: ignore[arg-type]
-        ),
-        passage: SearchHeadline(
-            f"{prefix}body",
-            tsquery,
-            max_words=35,
-            min_words=15,
-            max_fragments=2,
-            fragment_delimiter=" … ",
-            **marks,  # type: ignore[arg-type]
+        )
+
+    body = SearchHeadline(
+        f"{prefix}body",
+        tsquery,
+        max_words=35,
+        min_words=15,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+        **marks,  # type: ignore[arg-type]
+    )
+    symptom_matched = GreaterThan(StrIndex(symptom_lines(), Value(_STOP)), 0)
+    return {
+        title: SearchHeadline(f"{prefix}title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
+        symptoms: symptom_lines(),
+        passage: Case(
+            When(symptom_matched, then=Value("")), default=body, output_field=TextField()
         ),
     }
 
