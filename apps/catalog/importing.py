@@ -2,7 +2,8 @@
 
 Stories arrive one file at a time and are compared, written, logged and indexed a batch
 at a time, with a fixed number of queries per batch, so time grows linearly with the
-catalogue and memory holds one batch, plus the slugs and source URLs seen so far.
+catalogue. Memory holds one batch, the file names, a digest of each source URL seen so far
+(apps/catalog/storyfiles/firstseen.py) and a bit for each story id: a few MB at 100k stories.
 """
 
 import datetime
@@ -76,6 +77,23 @@ class ImportReport:
         return bool(self.pruned or self.adopted) or any(
             c["created"] or c["updated"] for c in self.counts.values()
         )
+
+
+class _StoryIds:
+    """A set of story ids as a bitmap, an eighth of a byte for each id up to the largest."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, pk: int) -> None:
+        index = pk >> 3
+        if index >= len(self.bits):
+            self.bits.extend(bytes(max(index + 1 - len(self.bits), len(self.bits))))
+        self.bits[index] |= 1 << (pk & 7)
+
+    def __contains__(self, pk: int) -> bool:
+        index = pk >> 3
+        return index < len(self.bits) and bool(self.bits[index] >> (pk & 7) & 1)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -189,6 +207,30 @@ def _upstream_key(url: str) -> tuple[UpstreamKey, UpstreamRef]:
     return (ref.tracker, ref.owner.lower(), ref.repo.lower(), ref.number), ref
 
 
+# The story columns an import reads, in the order _story_from_row and _record_from_row take.
+_STORY_COLUMNS = (
+    "pk", "slug", "origin", "version", "title", "organization__name", "published_on",
+    "date_precision", "summary", "summary_html", "excerpt", "verification", "symptoms",
+)  # fmt: skip
+StoryRow = tuple[Any, ...]
+# Each relation a record holds, as (queryset, the columns read for each story).
+_LINKS: dict[str, tuple[models.QuerySet[Any], tuple[str, ...]]] = {
+    "sources": (Source.objects.order_by("story_id", "position", "id"), ("url", "kind", "title")),
+    "components": (Story.components.through.objects.all(), ("component__slug",)),
+    "platforms": (Story.platforms.through.objects.all(), ("platform__slug",)),
+    "impacts": (Story.impacts.through.objects.all(), ("impactkind__slug",)),
+    "upstream": (
+        StoryUpstreamIssue.objects.order_by("story_id", "position", "id"),
+        ("upstream_issue__url", "note"),
+    ),
+    "mitigations": (
+        StoryMitigation.objects.order_by("story_id", "position", "id"),
+        ("mitigation__slug", "note"),
+    ),
+}
+StoryLinks = dict[str, dict[int, list[Any]]]
+
+
 def _stored_records(
     slugs: Iterable[str], orders: dict[str, dict[str, int]]
 ) -> dict[str, tuple[Story, StoryRecord]]:
@@ -197,79 +239,77 @@ def _stored_records(
     Seven queries of plain rows rather than model instances for every relation; the
     records equal record_from_story's (tests/catalog/test_import_batches.py holds them so).
     """
-    rows = Story.objects.filter(slug__in=slugs).values_list(
-        "pk", "slug", "origin", "version", "title", "organization__name", "published_on",
-        "date_precision", "summary", "summary_html", "excerpt", "verification", "symptoms",
-    )  # fmt: skip
-    stories = {row[0]: row for row in rows}
-    if not stories:
+    rows = list(Story.objects.filter(slug__in=slugs).values_list(*_STORY_COLUMNS))
+    if not rows:
         return {}
-    ids = list(stories)
+    links = _stored_links([row[0] for row in rows])
+    return {row[1]: (_story_from_row(row), _record_from_row(row, links, orders)) for row in rows}
 
-    def grouped(queryset: models.QuerySet[Any], *columns: str) -> dict[int, list[Any]]:
-        found: dict[int, list[Any]] = {}
+
+def _stored_links(ids: list[int]) -> StoryLinks:
+    """{relation: {story id: [its rows, in the record's order]}} for the stories `ids`."""
+    found: StoryLinks = {}
+    for relation, (queryset, columns) in _LINKS.items():
+        rows = found[relation] = {}
         for story_id, *values in queryset.filter(story_id__in=ids).values_list(
             "story_id", *columns
         ):
-            found.setdefault(story_id, []).append(values[0] if len(values) == 1 else values)
-        return found
-
-    def ordered(slugs: list[str] | None, order: dict[str, int]) -> tuple[str, ...]:
-        return tuple(sorted(slugs or (), key=lambda slug: (order.get(slug, len(order)), slug)))
-
-    sources = grouped(Source.objects.order_by("story_id", "position", "id"), "url", "kind", "title")
-    components = grouped(Story.components.through.objects.all(), "component__slug")
-    platforms = grouped(Story.platforms.through.objects.all(), "platform__slug")
-    impacts = grouped(Story.impacts.through.objects.all(), "impactkind__slug")
-    upstream = grouped(
-        StoryUpstreamIssue.objects.order_by("story_id", "position", "id"),
-        "upstream_issue__url",
-        "note",
-    )
-    mitigations = grouped(
-        StoryMitigation.objects.order_by("story_id", "position", "id"), "mitigation__slug", "note"
-    )
-    found = {}
-    for pk, row in stories.items():
-        (_, slug, origin, version, title, organization, date, precision, summary, html,
-         excerpt, verified, symptoms) = row  # fmt: skip
-        story = Story(
-            pk=pk,
-            slug=slug,
-            origin=origin,
-            version=version,
-            summary=summary,
-            summary_html=html,
-            excerpt=excerpt,
-        )
-        found[slug] = (
-            story,
-            StoryRecord(
-                slug=slug,
-                title=title,
-                organization=organization or "",
-                date=date,
-                date_precision=precision,
-                sources=tuple(
-                    SourceRecord(url=url, kind=kind, title=source_title)
-                    for url, kind, source_title in sources.get(pk, ())
-                ),
-                components=ordered(components.get(pk), orders["component_order"]),
-                platforms=ordered(platforms.get(pk), orders["platform_order"]),
-                impacts=ordered(impacts.get(pk), orders["impact_order"]),
-                upstream=tuple(
-                    UpstreamRecord(url=url, note=note) for url, note in upstream.get(pk, ())
-                ),
-                mitigations=tuple(
-                    MitigationLinkRecord(slug=mitigation, note=note)
-                    for mitigation, note in mitigations.get(pk, ())
-                ),
-                verified=verified,
-                summary=summary.strip(),
-                symptoms=tuple(symptoms or ()),
-            ),
-        )
+            rows.setdefault(story_id, []).append(values[0] if len(values) == 1 else values)
     return found
+
+
+def _story_from_row(row: StoryRow) -> Story:
+    """The unsaved Story an import compares and updates: the columns it keeps or reuses."""
+    pk, slug, origin, version, *_, summary, html, excerpt, _, _ = row
+    return Story(
+        pk=pk,
+        slug=slug,
+        origin=origin,
+        version=version,
+        summary=summary,
+        summary_html=html,
+        excerpt=excerpt,
+    )
+
+
+def _record_from_row(
+    row: StoryRow, links: StoryLinks, orders: dict[str, dict[str, int]]
+) -> StoryRecord:
+    (pk, slug, _, _, title, organization, date, precision, summary, _, _, verified,
+     symptoms) = row  # fmt: skip
+
+    def terms(relation: str, order: str) -> tuple[str, ...]:
+        return _ordered(links[relation].get(pk, ()), orders[order])
+
+    return StoryRecord(
+        slug=slug,
+        title=title,
+        organization=organization or "",
+        date=date,
+        date_precision=precision,
+        sources=tuple(
+            SourceRecord(url=url, kind=kind, title=source_title)
+            for url, kind, source_title in links["sources"].get(pk, ())
+        ),
+        components=terms("components", "component_order"),
+        platforms=terms("platforms", "platform_order"),
+        impacts=terms("impacts", "impact_order"),
+        upstream=tuple(
+            UpstreamRecord(url=url, note=note) for url, note in links["upstream"].get(pk, ())
+        ),
+        mitigations=tuple(
+            MitigationLinkRecord(slug=mitigation, note=note)
+            for mitigation, note in links["mitigations"].get(pk, ())
+        ),
+        verified=verified,
+        summary=summary.strip(),
+        symptoms=tuple(symptoms or ()),
+    )
+
+
+def _ordered(slugs: Iterable[str], order: dict[str, int]) -> tuple[str, ...]:
+    """Term slugs in the taxonomy's order (unknown ones last, by name)."""
+    return tuple(sorted(slugs, key=lambda slug: (order.get(slug, len(order)), slug)))
 
 
 # The relation tables a story's file content is spread over, rewritten for each changed story.
@@ -307,26 +347,24 @@ class _StoryImport:
         self.platforms = _slug_ids(Platform)
         self.impacts = _slug_ids(ImpactKind)
         self.mitigations = _slug_ids(Mitigation)
-        self.organizations: dict[str, int] = dict(Organization.objects.values_list("name", "pk"))
-        self.organization_slugs = set(Organization.objects.values_list("slug", flat=True))
-        self.upstream: dict[UpstreamKey, int] = {
-            (tracker, owner.lower(), repo.lower(), number): pk
-            for tracker, owner, repo, number, pk in UpstreamIssue.objects.values_list(
-                "tracker", "owner", "repo", "number", "pk"
-            )
-        }
-        self.file_slugs: set[str] = set()
+        # Organizations and upstream issues of the batch being written (read a batch at a
+        # time: at 100k stories, every one of them held at once would be tens of MB).
+        self.organizations: dict[str, int] = {}
+        self.upstream: dict[UpstreamKey, int] = {}
+        # The stories that have a file, as they are read: an eighth of a byte a story.
+        self.with_file = _StoryIds()
         self.problems: list[Problem] = []
-        # A source URL taken from a file story not yet read: fine if that story is in the
-        # files too (it is rewritten without it) or is pruned; a conflict otherwise.
-        self.moves: list[tuple[str, Problem]] = []
+        # A source URL taken from a file story not yet read (by its id): fine if that story
+        # is in the files too (it is rewritten without it) or is pruned; a conflict otherwise.
+        self.moves: list[tuple[int, Problem]] = []
         # What such a story held before its URL moved, for its comparison and audit entry.
         self.before_move: dict[str, StoryRecord] = {}
 
     def add(self, records: list[StoryRecord], *, write: bool) -> None:
         """Compare a batch with the database; unless a problem was found, write what differs."""
-        self.file_slugs.update(record.slug for record in records)
         stored = _stored_records([r.slug for r in records], self.orders)
+        for story, _ in stored.values():
+            self.with_file.add(story.pk)
         new: list[StoryRecord] = []
         changed: list[tuple[Story, StoryRecord, StoryRecord]] = []
         adopted: list[Story] = []
@@ -385,9 +423,9 @@ class _StoryImport:
         writing = {record.slug for record in records}
         taken: dict[str, str] = {}
         owners = Source.objects.filter(canonical_url__in=wanted).values_list(
-            "canonical_url", "story__slug", "story__origin"
+            "canonical_url", "story_id", "story__slug", "story__origin"
         )
-        for url, owner, origin in owners:
+        for url, owner_id, owner, origin in owners:
             record, index = wanted[url]
             if owner == record.slug or owner in writing:  # or rewritten in this batch
                 continue
@@ -399,7 +437,7 @@ class _StoryImport:
             if origin == Story.Origin.WEB:
                 self.problems.append(problem)
             else:
-                self.moves.append((owner, problem))
+                self.moves.append((owner_id, problem))
                 taken[url] = owner
         return taken
 
@@ -427,6 +465,8 @@ class _StoryImport:
             for record in new
         ]
         Story.objects.bulk_create(created)
+        for story in created:
+            self.with_file.add(story.pk)
         dated = [story for story in created if story.slug in self.added]
         for story in dated:
             story.created_at = self.added[story.slug]
@@ -475,26 +515,47 @@ class _StoryImport:
         }
 
     def _add_organizations(self, records: list[StoryRecord]) -> None:
+        """The batch's organizations by name (self.organizations), creating those missing."""
+        names = {r.organization for r in records if r.organization}
+        self.organizations = dict(
+            Organization.objects.filter(name__in=names).values_list("name", "pk")
+        )
+        missing = sorted(names - self.organizations.keys())
+        bases = {name: slug_words(name, fallback="organization") for name in missing}
+        taken = set(
+            Organization.objects.filter(slug__in=set(bases.values())).values_list("slug", flat=True)
+        )
+        for base in sorted(taken):  # rare: another name with the same slug
+            taken.update(
+                Organization.objects.filter(slug__startswith=f"{base}-").values_list(
+                    "slug", flat=True
+                )
+            )
         created = []
-        for name in sorted(
-            {r.organization for r in records if r.organization} - self.organizations.keys()
-        ):
-            base = slug_words(name, fallback="organization")
+        for name in missing:
+            base = bases[name]
             slug, suffix = base, 2
-            while slug in self.organization_slugs:
+            while slug in taken:
                 slug, suffix = f"{base}-{suffix}", suffix + 1
-            self.organization_slugs.add(slug)
+            taken.add(slug)
             created.append(Organization(name=name, slug=slug))
         Organization.objects.bulk_create(created)
         self.organizations.update((o.name, o.pk) for o in created)
 
     def _add_upstream_issues(self, records: list[StoryRecord]) -> None:
-        missing: dict[UpstreamKey, UpstreamRef] = {}
+        """The batch's upstream issues by key (self.upstream), creating those missing."""
+        wanted: dict[UpstreamKey, UpstreamRef] = {}
         for record in records:
             for link in record.upstream:
                 key, ref = _upstream_key(link.url)
-                if key not in self.upstream:
-                    missing.setdefault(key, ref)
+                wanted.setdefault(key, ref)
+        self.upstream = {
+            (tracker, owner.lower(), repo.lower(), number): pk
+            for tracker, owner, repo, number, pk in UpstreamIssue.objects.filter(
+                number__in={key[3] for key in wanted}
+            ).values_list("tracker", "owner", "repo", "number", "pk")
+        }
+        missing = {key: ref for key, ref in wanted.items() if key not in self.upstream}
         created = [
             UpstreamIssue(
                 url=ref.url,
@@ -573,13 +634,13 @@ class _StoryImport:
         """Settle stories without a file and moved URLs; the ids of pruned stories."""
         orphans = sorted(
             slug
-            for slug in Story.objects.from_files().values_list("slug", flat=True).iterator()
-            if slug not in self.file_slugs
+            for pk, slug in Story.objects.from_files().values_list("pk", "slug").iterator()
+            if pk not in self.with_file
         )
         self.problems += [
             problem
             for owner, problem in self.moves
-            if owner not in self.file_slugs and not self.prune
+            if owner not in self.with_file and not self.prune
         ]
         if not (self.prune and orphans):
             self.report.without_file = orphans

@@ -222,3 +222,44 @@ def test_a_second_process_parses_the_same_records_and_problems(
     assert len(serial[0]) == 7
     assert [p.field for p in serial[1]] == ["sources[0].url", "date"]
     assert serial[2] == 9
+
+
+def test_source_urls_are_remembered_by_digest_and_a_shared_digest_is_no_duplicate(
+    fixture_tree: FixtureTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.catalog.storyfiles import firstseen
+
+    # Every URL gets the same digest: only the earlier file can tell a duplicate apart.
+    monkeypatch.setattr(firstseen, "_digest", lambda url: 7)
+    for number in range(1, 4):
+        write(fixture_tree, number)
+    catalogue, stories = stream_catalogue(fixture_tree.root, base=fixture_tree.root)
+    assert [record.slug for record in stories] == [slug(1), slug(2), slug(3)]
+    assert catalogue.problems == []
+
+    write(fixture_tree, 4, url=1)
+    catalogue, stories = stream_catalogue(fixture_tree.root, base=fixture_tree.root)
+    assert [record.slug for record in stories] == [slug(1), slug(2), slug(3)]
+    (problem,) = catalogue.problems
+    assert problem.field == "sources[0].url"
+    assert f"is already a source of stories/{slug(1)}.md" in problem.message
+
+
+def test_first_seen_keeps_the_first_position_of_every_url_as_it_grows() -> None:
+    from apps.catalog.storyfiles.firstseen import FirstSeen
+
+    seen = FirstSeen()
+    urls = [f"https://example.org/{number}" for number in range(5000)]
+    assert [seen.setdefault(url, position) for position, url in enumerate(urls)] == list(
+        range(5000)
+    )
+    assert [seen.setdefault(url, 9999) for url in urls] == list(range(5000))
+    assert len(seen) == 5000
+
+
+def test_story_ids_with_a_file_are_kept_as_bits() -> None:
+    ids = importing._StoryIds()
+    for pk in (1, 9, 64, 100_003):
+        ids.add(pk)
+    assert [pk for pk in range(100_010) if pk in ids] == [1, 9, 64, 100_003]
+    assert len(ids.bits) < 100_003 // 4
