@@ -38,13 +38,19 @@ FULL_RECOUNT_OVER = 5000
 CHUNK = 2000
 
 
-def update_counts(*, story_ids: Iterable[int], recount: bool = False) -> None:
+# The keys a story was counted under before a refresh and is counted under after it.
+KeysMoved = tuple[frozenset[str], frozenset[str]]
+
+
+def update_counts(*, story_ids: Iterable[int], recount: bool = False) -> list[KeysMoved] | None:
     """Bring the counts up to date for the stories `story_ids` (all of them if `recount`).
-    Runs inside the refresh's transaction."""
+    Runs inside the refresh's transaction. Returns the keys before and after of each story
+    whose keys moved, or None when everything was counted again."""
     changed = set(story_ids)
     if recount or len(changed) > FULL_RECOUNT_OVER:
         _recount_all()
-        return
+        return None
+    moved: list[KeysMoved] = []
     delta: Counter[str] = Counter()
     ordered = sorted(changed)
     for start in range(0, len(ordered), CHUNK):
@@ -60,9 +66,11 @@ def update_counts(*, story_ids: Iterable[int], recount: bool = False) -> None:
             before, after = old.get(pk, set()), new.get(pk, set())
             delta.update(after - before)
             delta.subtract(before - after)
+            if before != after:
+                moved.append((frozenset(before), frozenset(after)))
         CountedStory.objects.filter(story_id__in=chunk).delete()
         _store_stories(new)
-    _apply(delta)
+    return moved if _apply(delta) else None
 
 
 def _recount_all() -> None:
@@ -151,7 +159,8 @@ def _store_stories(keys: dict[int, set[str]]) -> None:
     )
 
 
-def _apply(delta: Counter[str]) -> None:
+def _apply(delta: Counter[str]) -> bool:
+    """Move the stored counts by `delta`; False when they had to be counted again."""
     # "t" always, so the same three statements run whatever moved.
     moved = {"t": 0} | {key: n for key, n in delta.items() if n}
     current = dict(CatalogueCount.objects.filter(key__in=list(moved)).values_list("key", "stories"))
@@ -159,7 +168,7 @@ def _apply(delta: Counter[str]) -> None:
     if any(n < 0 for n in totals.values()):
         # Only if the stored counts were altered by hand: start again from the stories.
         _recount_all()
-        return
+        return False
     CatalogueCount.objects.bulk_create(
         [CatalogueCount(key=key, stories=n) for key, n in totals.items()],
         update_conflicts=True,
@@ -167,6 +176,7 @@ def _apply(delta: Counter[str]) -> None:
         update_fields=["stories"],
     )
     CatalogueCount.objects.filter(stories=0).delete()
+    return True
 
 
 def story_keys(story_ids: list[int]) -> dict[int, set[str]]:

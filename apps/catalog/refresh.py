@@ -15,6 +15,7 @@ from django.db.models import F
 
 from apps.catalog.counts import update_counts
 from apps.catalog.models import CatalogueAggregate, CatalogueVersion
+from apps.catalog.scopes import SCOPE, kept_keys
 from apps.core.sharedcache import catalogue_changed
 
 VERSION_ROW = 1
@@ -60,12 +61,18 @@ def refresh_aggregates() -> int:
             create_version_row()
         version = CatalogueVersion.objects.get(pk=VERSION_ROW).value
         catalogue_changed()  # pages show the counts: the shared cache drops its copies
-        # Rows of older versions can never be read again.
-        CatalogueAggregate.objects.filter(version__lt=version).delete()
-        update_counts(
+        moved = update_counts(
             story_ids={story for story, _ in logged if story is not None},
             recount=any(recount for _, recount in logged),
         )
+        # A change logged without a story is one of the taxonomy, whose names all show.
+        taxonomy_changed = any(story is None for story, _ in logged)
+        kept = kept_keys(version - 1, None if taxonomy_changed else moved)
+        CatalogueAggregate.objects.filter(
+            key__in=kept, version=version - 1, data__has_key=SCOPE
+        ).update(version=version)
+        # Rows of older versions can never be read again.
+        CatalogueAggregate.objects.filter(version__lt=version).delete()
         with _refreshing_at(version):
             for reader in _REGISTERED.values():
                 reader()

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from apps.catalog.aggregates import stored_aggregate
 from apps.catalog.counts import stored_counts
 from apps.catalog.models import (
+    CatalogueChange,
     Component,
     ComponentArea,
     ImpactKind,
@@ -23,6 +24,7 @@ from apps.catalog.models import (
     SourceKind,
     Story,
 )
+from apps.catalog.scopes import SCOPE, scope_of
 from apps.core.querystrings import with_params
 
 TOP_COMPONENTS = 20
@@ -79,7 +81,8 @@ def _facet_sql(ids_sql: str) -> str:
     """One statement counting every facet over the stories of `ids_sql` (id, organization,
     date), read once into a materialised set: each facet joins its link table to that set
     by story id instead of re-running the filter or the search. Rows: facet, value, label,
-    position (the taxonomy's order), count."""
+    position (the taxonomy's order), count; then the number of stories ("total") and
+    whether changes to the stored counts are pending ("pending"), as of the same snapshot."""
     components = Story.components.through._meta.db_table
     platforms = Story.platforms.through._meta.db_table
     impacts = Story.impacts.through._meta.db_table
@@ -109,7 +112,10 @@ def _facet_sql(ids_sql: str) -> str:
         "JOIN ids ON ids.id = s.story_id GROUP BY s.kind "
         "UNION ALL SELECT 'organization', o.slug, o.name, 0, COUNT(*) FROM ids "
         f"JOIN {organization} o ON o.id = ids.organization_id GROUP BY o.slug, o.name "
-        f"UNION ALL SELECT 'year', CAST({year} AS TEXT), '', 0, COUNT(*) FROM ids GROUP BY {year}"
+        f"UNION ALL SELECT 'year', CAST({year} AS TEXT), '', 0, COUNT(*) FROM ids GROUP BY {year} "
+        "UNION ALL SELECT 'total', '', '', 0, COUNT(*) FROM ids "
+        "UNION ALL SELECT 'pending', '', '', 0, COUNT(*) "
+        f"FROM (SELECT 1 FROM {CatalogueChange._meta.db_table} LIMIT 1) AS pending"
     )
 
 
@@ -117,6 +123,14 @@ def facet_counts(stories: QuerySet[Story], *, organizations: Iterable[str] = ())
     """Counts per area, component, platform, impact, source kind, organization and year
     among `stories` (already filtered and public), as JSON-serialisable rows, in one
     statement. Organizations: the busiest few, and those named in `organizations`."""
+    return _arranged(_facet_rows(stories), organizations)
+
+
+FacetRows = dict[str, list[tuple[str, str, int, int]]]
+
+
+def _facet_rows(stories: QuerySet[Story]) -> FacetRows:
+    """{facet: [(value, label, position, count)]}, "total" and "pending" too (_facet_sql)."""
     columns = ("pk", "organization_id", "published_on")
     try:
         ids_sql, params = stories.order_by().values_list(*columns).query.sql_with_params()
@@ -124,12 +138,12 @@ def facet_counts(stories: QuerySet[Story], *, organizations: Iterable[str] = ())
         # Nothing to count; the statement still runs, so every page costs the same.
         nothing = Story.objects.filter(pk=-1).values_list(*columns)
         ids_sql, params = nothing.query.sql_with_params()
-    rows: dict[str, list[tuple[str, str, int, int]]] = {}
+    rows: FacetRows = {}
     with connection.cursor() as cursor:
         cursor.execute(_facet_sql(ids_sql), params)
         for facet, value, label, position, n in cursor.fetchall():
             rows.setdefault(facet, []).append((str(value), label, position, n))
-    return _arranged(rows, organizations)
+    return rows
 
 
 def _arranged(
@@ -225,19 +239,30 @@ def filtered_facet_counts(
     stories: QuerySet[Story], active: list[tuple[str, str]]
 ) -> dict[str, Any]:
     """facet_counts() and "total" of `stories`, the public stories narrowed by the filter
-    values `active`, stored until the catalogue changes, one row per combination (the
-    same row whatever the order of the parameters)."""
+    values `active`, stored until a change to the stories they select, one row per
+    combination (the same row whatever the order of the parameters). Counted with no
+    change pending, a row holds its filter values: refreshes then keep it while the stories
+    they count again are not selected by them (apps/catalog/scopes.py)."""
     selected = sorted(dict.fromkeys(active))
     organizations = [value for name, value in selected if name == "organization"]
 
     def compute() -> dict[str, Any]:
-        return {**facet_counts(stories, organizations=organizations), "total": stories.count()}
+        rows = _facet_rows(stories)
+        counts = {**_arranged(rows, organizations), "total": _single(rows, "total")}
+        if not _single(rows, "pending"):
+            counts[SCOPE] = scope_of(selected)
+        return counts
 
     if len(selected) > STORED_FILTERS:
         return compute()
     text = "&".join(f"{name}={value}" for name, value in selected)
     digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     return stored_aggregate(f"facets:{digest}", compute)  # type: ignore[no-any-return]
+
+
+def _single(rows: FacetRows, name: str) -> int:
+    ((_, _, _, n),) = rows[name]
+    return n
 
 
 def story_facets(
