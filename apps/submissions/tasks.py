@@ -1,11 +1,7 @@
 """Celery tasks for submissions: thin wrappers that take ids."""
 
-import logging
-
 from apps.core.retries import task_retrying_outages
 from apps.submissions import notifications
-
-logger = logging.getLogger(__name__)
 
 
 # An SMTP server out of reach is retried as the database is (apps/core/retries.py); sending
