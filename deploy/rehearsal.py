@@ -8,28 +8,38 @@ replicas behind HAProxy (health-checked on /readyz as the readiness probe in
 deploy/kubernetes/base/web.yaml: every 5 s, unready after 2 failures), two Celery workers
 and two beats (the lease keeps one acting). A load generator sends reads, searches,
 submissions and moderator approvals at a steady rate through HAProxy while faults are
-injected in turn: SIGKILL of a web replica, SIGKILL of the beat leader, a Redis restart, a
-PostgreSQL restart, SIGSTOP of a worker. Each fault is followed by its repair (the replica
-and the beat restarted as a kubelet would, SIGCONT) and by a settle period.
+injected in turn: SIGKILL of a web replica, a web replica replaced as a rolling update does
+it (out of the load balancer, the preStop pause, SIGTERM), SIGKILL of the beat leader, a
+Redis restart, a PostgreSQL restart, SIGSTOP of a worker. Each fault is followed by its
+repair (the replica and the beat restarted as a kubelet would, SIGCONT) and by a settle
+period.
 
 At the end it prints one Markdown row per fault: errors clients saw, time to recover,
 submissions and approvals accepted versus found in the database, outbox entries (the
 notification emails) delivered exactly once, and the beat leaders seen at once. It exits
-1 when a requirement fails (see REQUIREMENTS below). Everything listens on 127.0.0.1.
+1 when a requirement fails (see STRICT below). A submission or approval in flight on the
+SIGKILLed replica is not replayed (HAProxy's configuration says why): its 502, or its
+connection closed without an answer, is counted apart, as cut off by the kill (see
+cut_off_by_kill), and the run checks that it was applied at most once. Any other 5xx or
+unanswered request in that fault fails the run, a GET's always. Everything listens on
+127.0.0.1.
 
 Knobs (environment): REHEARSAL_DIR, REHEARSAL_BASE_PORT (LB; replicas and metrics follow),
 REHEARSAL_PG_PORT, REHEARSAL_REDIS_PORT, REHEARSAL_RATE (requests/s), REHEARSAL_SETTLE
 (seconds of load before the first fault and after each recovery), REHEARSAL_PG_DOWN,
-REHEARSAL_REDIS_DOWN, REHEARSAL_PAUSE (the worker's SIGSTOP), REHEARSAL_FAULTS (a comma
-list of web,beat,redis,postgres,worker), REHEARSAL_DATABASE_POOL (true), REHEARSAL_MAX_5XX_RATIO
-(the bound for the Redis and PostgreSQL restarts), REHEARSAL_LEASE_SECONDS and
-REHEARSAL_RENEW_SECONDS (the app's defaults, 30 and 10), REHEARSAL_WEB_WORKERS (2 per replica).
+REHEARSAL_REDIS_DOWN, REHEARSAL_PAUSE (the worker's SIGSTOP), REHEARSAL_PRESTOP (the rolling
+restart's pause between leaving HAProxy and SIGTERM: the manifest's), REHEARSAL_FAULTS (a comma
+list of web,restart,beat,redis,postgres,worker), REHEARSAL_DATABASE_POOL (true),
+REHEARSAL_MAX_5XX_RATIO (the bound for the Redis and PostgreSQL restarts),
+REHEARSAL_LEASE_SECONDS and REHEARSAL_RENEW_SECONDS (the app's defaults, 30 and 10),
+REHEARSAL_WEB_WORKERS (2 per replica).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import datetime
 import itertools
 import json
@@ -73,7 +83,7 @@ SETTLE = float(knob("SETTLE", "20"))
 PG_DOWN = float(knob("PG_DOWN", "10"))
 REDIS_DOWN = float(knob("REDIS_DOWN", "5"))
 PAUSE = float(knob("PAUSE", "60"))
-FAULTS = [f for f in knob("FAULTS", "web,beat,redis,postgres,worker").split(",") if f]
+FAULTS = [f for f in knob("FAULTS", "web,restart,beat,redis,postgres,worker").split(",") if f]
 POOL = knob("DATABASE_POOL", "true")
 MAX_5XX_RATIO = float(knob("MAX_5XX_RATIO", "0.02"))
 LEASE_SECONDS = int(knob("LEASE_SECONDS", "30"))
@@ -84,8 +94,9 @@ DRAIN_TIMEOUT = float(knob("DRAIN_TIMEOUT", "240"))
 HOST = "127.0.0.1"
 LB = f"http://{HOST}:{LB_PORT}"
 # Errors clients may see: none where one of several copies is lost (a web replica, a beat,
-# a worker), a bounded share while the one database or the one Redis restarts.
-STRICT = {"baseline", "web", "beat", "worker"}
+# a worker) or replaced, a bounded share while the one database or the one Redis restarts.
+# The one exception: a request cut off by a SIGKILLed replica (cut_off_by_kill).
+STRICT = {"baseline", "web", "restart", "beat", "worker"}
 
 
 def log(message: str) -> None:
@@ -134,6 +145,21 @@ class Proc:
         self.signal(signal.SIGKILL)
         assert self.popen is not None
         self.popen.wait(10)
+
+    def terminate(self, timeout: float) -> bool:
+        """SIGTERM to the main process alone, as the kubelet signals a container's PID 1,
+        and SIGKILL to the group after timeout (the termination grace period). True when
+        it exited of itself."""
+        self.expected_down = True
+        assert self.popen is not None
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.popen.wait(10)
+            return False
+        return True
 
     def stop(self, timeout: float = 20) -> None:
         if not self.alive():
@@ -185,14 +211,36 @@ def http_ok(url: str, timeout: float = 3) -> bool:
         return bool(response.status == 200)
 
 
-def readiness_check() -> tuple[str, int]:
-    """HAProxy's health check of a replica, from the readiness probe of the web Deployment
-    (deploy/kubernetes/base/web.yaml), so the rehearsal tests the manifest's settings."""
+def group_running(pgid: int) -> bool:
+    """Whether a process of the group still runs; a zombie has closed its sockets already."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            state, _, group = stat.read_text().rpartition(")")[2].split()[:3]
+            if int(group) == pgid and state != "Z":
+                return True
+    return False
+
+
+def web_manifest() -> dict[str, Any]:
     import yaml
 
     documents = yaml.safe_load_all((ROOT / "deploy/kubernetes/base/web.yaml").read_text("utf-8"))
-    manifest = next(d for d in documents if d and d["kind"] == "Deployment")
-    probe = manifest["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    return dict(next(d for d in documents if d and d["kind"] == "Deployment"))
+
+
+def termination() -> tuple[float, float]:
+    """The web pods' preStop pause and termination grace period (seconds), from the manifest,
+    so the rolling-restart fault replaces a replica as Kubernetes would."""
+    pod = web_manifest()["spec"]["template"]["spec"]
+    command = pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    assert command[0] == "sleep"
+    return float(command[1]), float(pod["terminationGracePeriodSeconds"])
+
+
+def readiness_check() -> tuple[str, int]:
+    """HAProxy's health check of a replica, from the readiness probe of the web Deployment
+    (deploy/kubernetes/base/web.yaml), so the rehearsal tests the manifest's settings."""
+    probe = web_manifest()["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
     assert probe["httpGet"]["path"] == "/readyz"
     check = (
         f"check inter {probe.get('periodSeconds', 10)}s "
@@ -320,7 +368,8 @@ class Stack:
         log(f"HAProxy checks /readyz as the web pods' readiness probe: {check}")
         (DIR / "haproxy.cfg").write_text(HAPROXY_CFG.format(
             lb=f"{HOST}:{LB_PORT}", sock=DIR / "haproxy.sock", host=HOST, timeout=timeout,
-            servers="\n".join(f"  server web{i} {HOST}:{port} maxconn {WEB_WORKERS} {check}"
+            servers="\n".join(HAPROXY_SERVER.format(index=i, host=HOST, port=port,
+                                                    maxconn=WEB_WORKERS, check=check)
                               for i, port in enumerate(WEB_PORTS, 1)),
         ))  # fmt: skip
         log("3 web replicas, 2 workers, 2 beats, HAProxy")
@@ -347,11 +396,18 @@ class Stack:
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
-    def servers_up(self) -> int:
+    def servers(self) -> list[dict[str, str]]:
         lines = self.haproxy_command("show stat").splitlines()
         header = lines[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
-        return sum(1 for row in rows if row["svname"].startswith("web") and row["status"] == "UP")
+        return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+
+    def servers_up(self) -> int:
+        return sum(1 for row in self.servers()
+                   if row["svname"].startswith("web") and row["status"] == "UP")  # fmt: skip
+
+    def sessions(self, server: str) -> int:
+        """Requests HAProxy has under way on a replica."""
+        return sum(int(row["scur"] or 0) for row in self.servers() if row["svname"] == server)
 
     def shutdown(self) -> None:
         for proc in [self.haproxy, *self.app_procs, self.redis]:
@@ -364,9 +420,14 @@ HAPROXY_CFG = """\
 global
   maxconn 2000
   stats socket {sock} mode 600 level admin
+  # One line a request in logs/haproxy.log: which replica, and how it ended (the termination
+  # state: SH, a replica gone mid-answer; SC, no connection after every retry).
+  log stdout format raw local0 info
 
 defaults
   mode http
+  log global
+  option httplog
   timeout connect 2s
   timeout client 60s
   timeout server 40s
@@ -376,8 +437,9 @@ defaults
   # A request refused by a dead replica goes to another; a GET cut off by one is sent again.
   # A POST that reached a replica is never replayed (disable-l7-retry below): the replica
   # may have committed it before it died, and a replay would submit or approve twice. Its
-  # client gets a 502 and decides; an approval repeated with the same version gets 409 if
-  # the first went through. Left so on purpose: ingress-nginx in production does the same
+  # client gets a 502 (on a reused client connection, the connection closed without an
+  # answer) and decides; an approval repeated with the same version gets 409 if the first
+  # went through. Left so on purpose: ingress-nginx in production does the same
   # (proxy_next_upstream "error timeout", without non_idempotent).
   retries 3
   option redispatch 1
@@ -397,6 +459,18 @@ backend web
   http-check expect status 200
 {servers}
 """
+# A replica that refuses a connection is out until its health check passes again. Without
+# it, while a killed replica restarts, the queued requests all went to it (the one server
+# with free slots: 0 connections) and got a 503 after their 3 retries (SC in the log), GETs
+# too: 29 of 428 requests at 25 requests/s.
+HAPROXY_SERVER = (
+    "  server web{index} {host}:{port} maxconn {maxconn} {check}"
+    " observe layer4 error-limit 1 on-error mark-down"
+)
+
+
+# What HAProxy sends again when a replica cuts it off (disable-l7-retry above).
+REPLAYED_METHODS = frozenset({"GET", "HEAD"})
 
 
 # Load -------------------------------------------------------------------------------------
@@ -412,6 +486,32 @@ class Result:
     method: str
     status: int  # 0: no HTTP answer (connection error or timeout)
     error: str = ""
+    subject: str = ""  # what it would change: a submission's email, an approved id
+
+
+# How HAProxy ends a request whose replica closed before answering, when it may not send it
+# again: a 502 on a client connection's first request; on a later one, it closes the client
+# connection without an answer or a log line (http_ana.c, abort_keep_alive), as the replica
+# did, so the client sees what it would have seen talking to the replica itself.
+CUT_OFF_ERRORS = ("RemoteDisconnected", "ConnectionResetError")
+
+
+def cut_off_by_kill(result: Result, kills: list[tuple[float, float]]) -> bool:
+    """Whether a request the load balancer may not send again (not GET or HEAD) ended as one
+    cut off by a replica (a 502, or its connection closed without an answer) while the
+    replica was being SIGKILLed: its lifetime overlaps a kill, from the signal until no
+    process of the replica ran. Such a request may have been applied or not; it must not
+    have been applied twice. A 503 is not one: HAProxy answers it when it could not connect
+    to a replica (termination state SC), so the request reached none and should have gone
+    to another; nor is a timeout."""
+    ended_as_cut = result.status == 502 or (
+        result.status == 0 and any(error in result.error for error in CUT_OFF_ERRORS)
+    )
+    return (
+        result.method not in REPLAYED_METHODS
+        and ended_as_cut
+        and any(result.start <= until and since <= result.end for since, until in kills)
+    )
 
 
 class Load:
@@ -431,15 +531,16 @@ class Load:
         self.run_id = secrets.token_hex(4)
 
     def request(
-        self, kind: str, method: str, path: str, **kwargs: Any
+        self, kind: str, method: str, path: str, subject: str = "", **kwargs: Any
     ) -> urllib3.BaseHTTPResponse | None:
         start = time.time()
         try:
             response = self.http.request(method, LB + path, **kwargs)
         except Exception as exc:
-            self.record(Result(start, time.time(), kind, method, 0, type(exc).__name__))
+            error = f"{type(exc).__name__}: {exc}"[:200]
+            self.record(Result(start, time.time(), kind, method, 0, error, subject))
             return None
-        self.record(Result(start, time.time(), kind, method, response.status))
+        self.record(Result(start, time.time(), kind, method, response.status, "", subject))
         return response
 
     def record(self, result: Result) -> None:
@@ -477,7 +578,7 @@ class Load:
             "summary": f"Rehearsal submission {n}: CoreDNS pods were OOM-killed under load.",
             "email": email,
         }
-        response = self.request("submit", "POST", "/api/v1/submissions/", json=body,
+        response = self.request("submit", "POST", "/api/v1/submissions/", email, json=body,
                                 headers=self.submitter)  # fmt: skip
         if response is not None and response.status == 201:
             submission_id = int(response.json()["id"])
@@ -493,7 +594,7 @@ class Load:
             return
         submission_id, etag = item
         response = self.request(
-            "approve", "POST", f"/api/v1/submissions/{submission_id}/approve/",
+            "approve", "POST", f"/api/v1/submissions/{submission_id}/approve/", str(submission_id),
             json={"verified": "source"}, headers={**self.moderator, "If-Match": etag},
         )  # fmt: skip
         if response is not None and response.status == 200:
@@ -652,6 +753,7 @@ class Phase:
     back_at: float | None = None
     end: float = 0.0
     note: str = ""
+    problem: str = ""  # a requirement the fault itself broke
 
 
 class Rehearsal:
@@ -661,6 +763,7 @@ class Rehearsal:
         self.sampler = sampler
         self.phases: list[Phase] = []
         self.deaths: dict[str, list[float]] = collections.defaultdict(list)
+        self.kills: list[tuple[float, float]] = []  # a web replica's SIGKILL: from, until gone
 
     def lb_ready(self) -> bool:
         return http_ok(f"{LB}/readyz")
@@ -687,6 +790,9 @@ class Rehearsal:
         replica = self.stack.webs[1]
         phase.fault_at = time.time()
         replica.kill()
+        # The master is reaped; its workers, in the same group, may take a moment longer.
+        wait_for(lambda: not group_running(replica.pid), 10, step=0.01)
+        self.kills.append((phase.fault_at, time.time()))
         self.deaths[replica.name].append(phase.fault_at)
         # Restarted at once, as the kubelet restarts a killed container.
         self.stack.start_web(replica)
@@ -694,6 +800,28 @@ class Rehearsal:
         port = WEB_PORTS[1]
         self.await_back(phase, lambda: http_ok(f"http://{HOST}:{port}/readyz")
                         and self.stack.servers_up() == 3)  # fmt: skip
+
+    def restart(self, phase: Phase) -> None:
+        """One step of a rolling update: the replica leaves the endpoints (HAProxy: drain, no
+        new requests), the preStop pause, SIGTERM (gunicorn answers what it has, within its
+        graceful timeout), and its replacement joins once ready. Nothing may fail."""
+        replica, port = self.stack.webs[2], WEB_PORTS[2]
+        prestop, grace = termination()
+        prestop = float(knob("PRESTOP", str(prestop)))
+        phase.fault_at = time.time()
+        self.stack.haproxy_command(f"set server web/{replica.name} state drain")
+        time.sleep(prestop)
+        in_flight = self.stack.sessions(replica.name)
+        sigterm_at = time.time()
+        if not replica.terminate(grace - prestop):
+            phase.problem = f"{replica.name} did not stop within {grace:g} s of SIGTERM"
+        phase.note = (f"{replica.name} had {in_flight} requests in flight at SIGTERM and stopped "
+                      f"{time.time() - sigterm_at:.1f} s after it")  # fmt: skip
+        self.stack.start_web(replica)
+        phase.repaired_at = time.time()
+        wait_for(lambda: http_ok(f"http://{HOST}:{port}/readyz"), RECOVERY_TIMEOUT, step=0.25)
+        self.stack.haproxy_command(f"set server web/{replica.name} state ready")
+        self.await_back(phase, lambda: self.stack.servers_up() == 3)
 
     def beat(self, phase: Phase) -> None:
         pid, state = self.sampler.holder_pid()
@@ -754,6 +882,7 @@ class Rehearsal:
 
 def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
     from django.db import connections
+    from django.db.models import Count
 
     stack, load = rehearsal.stack, rehearsal.load
     Submission = model("Submission")
@@ -803,17 +932,45 @@ def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
     rows = []
     details: list[str] = []
     failures: list[str] = []
+    # A replay anywhere would show as a submission or an approval twice.
+    approvable = list(load.submitted)
+    twice = [
+        f"submission {row['email']} x {row['n']}"
+        for row in submissions.filter(email__startswith=f"rehearsal-{load.run_id}-")
+        .values("email").annotate(n=Count("pk")).filter(n__gt=1)
+    ] + [
+        f"approval of {row['submission_id']} x {row['n']}"
+        for row in AuditEntry.objects.filter(action="approved", submission_id__in=approvable)
+        .values("submission_id").annotate(n=Count("pk")).filter(n__gt=1)
+    ]  # fmt: skip
+    if twice:
+        failures.append("applied twice: " + ", ".join(twice))
+
+    def times_applied(result: Result) -> int:
+        if result.kind == "submit":
+            return int(submissions.filter(email=result.subject).count())
+        return int(
+            AuditEntry.objects.filter(action="approved", submission_id=int(result.subject)).count()
+        )
+
     for phase in rehearsal.phases:
         # A request belongs to the phase in which its client got the answer (or gave up).
         in_phase = [r for r in load.results if phase.start <= r.end < phase.end]
+        cut = [r for r in in_phase if cut_off_by_kill(r, rehearsal.kills)]
+        cut_ids = {id(r) for r in cut}
+        applied = collections.Counter(times_applied(r) for r in cut)
         breakdown = collections.Counter(
-            f"{r.kind} {r.status or r.error}" for r in in_phase if r.status == 0 or r.status >= 400
+            f"{r.kind} {r.status or r.error.partition(':')[0]}"
+            + (" cut off by the kill, not replayed" if id(r) in cut_ids else "")
+            for r in in_phase
+            if r.status == 0 or r.status >= 400
         )
         details.append(f"- {phase.title}: " + (
             ", ".join(f"{n} x {what}" for what, n in breakdown.most_common()) or "no error"
-        ))  # fmt: skip
-        n5xx = sum(1 for r in in_phase if r.status >= 500)
-        no_answer = sum(1 for r in in_phase if r.status == 0)
+        ) + (f" ({applied[1]} of the cut off applied once, {applied[0]} not applied)"
+             if cut else "") + (f"; {phase.note}" if phase.note else ""))  # fmt: skip
+        n5xx = sum(1 for r in in_phase if r.status >= 500 and id(r) not in cut_ids)
+        no_answer = sum(1 for r in in_phase if r.status == 0 and id(r) not in cut_ids)
         other = sum(1 for r in in_phase if 400 <= r.status < 500)
         slowest = max((r.end - r.start for r in in_phase), default=0.0)
         errors_at = [r.end for r in in_phase if r.status == 0 or r.status >= 500]
@@ -856,6 +1013,10 @@ def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
             failures.append(
                 f"{phase.name}: {errors} errors, over {MAX_5XX_RATIO:.0%} of {len(in_phase)}"
             )
+        if phase.problem:
+            failures.append(f"{phase.name}: {phase.problem}")
+        if any(n > 1 for n in applied):
+            failures.append(f"{phase.name}: a request cut off by the kill was applied twice")
         if lost_subs or lost_apps:
             failures.append(f"{phase.name}: lost submissions {lost_subs}, approvals {lost_apps}")
         if missing or dup:
@@ -863,7 +1024,7 @@ def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
         if peak > 1 or double:
             failures.append(f"{phase.name}: {peak} beat leaders at once, {double} double sweeps")
         rows.append(
-            f"| {phase.title} | {len(in_phase)} | {n5xx} | {no_answer} | {other} | "
+            f"| {phase.title} | {len(in_phase)} | {n5xx} | {len(cut)} | {no_answer} | {other} | "
             f"{slowest:.1f} s | {recovered} | {len(subs)} / {len(subs) - len(lost_subs)} | "
             f"{len(apps_)} / {len(apps_) - len(lost_apps)} | "
             f"{once} of {len(phase_entries)}" + (f" ({dup} twice)" if dup else "") + " | "
@@ -886,10 +1047,11 @@ def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
         f"total {time.time() - started:.0f} s"
     )
     table = "\n".join([
-        "| fault | requests | 5xx | no answer | 4xx | slowest | recovered after | "
+        "| fault | requests | 5xx | cut off by the kill, not replayed | no answer | 4xx | "
+        "slowest | recovered after | "
         "submissions accepted / in DB | approvals accepted / in DB | "
         "outbox delivered exactly once | beat leaders at once (max) | time without a live leader |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ])  # fmt: skip
     print()
@@ -899,6 +1061,8 @@ def verify_and_report(rehearsal: Rehearsal, started: float) -> int:
     print("\nErrors by phase (kind and status, or the exception when nothing answered):")
     print("\n".join(details))
     print(f"Outbox entries still pending: {pending}. Logs: {DIR}/logs")
+    with (DIR / "requests.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(dataclasses.asdict(r)) + "\n" for r in load.results)
     (DIR / "table.md").write_text(
         f"{table}\n\n{settings_line}\n\n" + "\n".join(details) + "\n", encoding="utf-8"
     )
@@ -942,6 +1106,7 @@ def main() -> int:
         rehearsal.baseline()
         titles = {
             "web": "SIGKILL one web replica (of 3)",
+            "restart": "rolling restart of one web replica (drain, preStop, SIGTERM)",
             "beat": "SIGKILL the beat leader",
             "redis": f"Redis restart ({REDIS_DOWN:g} s down)",
             "postgres": f"PostgreSQL restart ({PG_DOWN:g} s down)",

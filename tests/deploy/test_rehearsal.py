@@ -36,7 +36,9 @@ def test_the_load_balancer_configuration_is_valid(tmp_path: Path) -> None:
             sock=tmp_path / "haproxy.sock",
             host="127.0.0.1",
             timeout=3,
-            servers="  server web1 127.0.0.1:1 maxconn 2 check inter 5s fall 2 rise 1",
+            servers=rehearsal.HAPROXY_SERVER.format(
+                index=1, host="127.0.0.1", port=1, maxconn=2, check="check inter 5s fall 2 rise 1"
+            ),
         )
     )
     result = subprocess.run(  # noqa: S603
@@ -130,3 +132,76 @@ def test_the_load_balancer_checks_replicas_as_the_readiness_probe_does() -> None
     )
     assert timeout == probe["timeoutSeconds"]
     assert "uri /readyz" in rehearsal.HAPROXY_CFG
+
+
+KILL = (100.0, 100.2)  # SIGKILL sent at 100.0, no process of the replica left at 100.2
+CLOSED = (
+    "ProtocolError: ('Connection aborted.', "
+    "RemoteDisconnected('Remote end closed connection without response'))"
+)
+RESET = "ProtocolError: ('Connection aborted.', ConnectionResetError(104, 'reset by peer'))"
+TIMEOUT = "ReadTimeoutError: HTTPConnectionPool(host='127.0.0.1', port=9100): Read timed out."
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "error", "start", "end", "expected"),
+    [
+        ("POST", 502, "", 99.0, 100.1, True),  # under way when the signal went
+        ("POST", 502, "", 100.1, 100.3, True),  # began while the replica was dying
+        ("POST", 502, "", 100.2, 100.5, True),  # the bounds count
+        ("POST", 0, CLOSED, 99.0, 101.0, True),  # not the first request on its connection
+        ("POST", 0, RESET, 99.0, 101.0, True),
+        ("POST", 502, "", 98.0, 99.9, False),  # over before the kill
+        ("POST", 502, "", 100.3, 101.0, False),  # began once the replica was gone
+        ("POST", 0, CLOSED, 100.3, 101.0, False),
+        ("POST", 503, "", 99.0, 101.0, False),  # reached no replica: it should have had another
+        ("POST", 500, "", 99.0, 101.0, False),  # the application's error, not the cut
+        ("POST", 504, "", 99.0, 101.0, False),
+        ("POST", 0, TIMEOUT, 99.0, 101.0, False),  # waited out, not cut off
+        ("POST", 201, "", 99.0, 101.0, False),
+        ("GET", 502, "", 99.0, 101.0, False),  # a GET is sent again, so it never gets a 5xx
+        ("GET", 0, CLOSED, 99.0, 101.0, False),
+        ("HEAD", 502, "", 99.0, 101.0, False),
+        ("PUT", 502, "", 99.0, 101.0, True),  # not replayed either
+    ],
+)
+def test_a_request_is_cut_off_by_a_kill_only_when_it_is_not_replayed_and_spans_it(
+    method: str, status: int, error: str, start: float, end: float, expected: bool
+) -> None:
+    result = rehearsal.Result(start, end, "submit", method, status, error, "a@x.org")
+    assert rehearsal.cut_off_by_kill(result, [KILL]) is expected
+
+
+def test_any_of_several_kills_may_cut_a_request_off_and_none_without_a_kill() -> None:
+    result = rehearsal.Result(200.0, 200.5, "approve", "POST", 502, subject="7")
+    assert rehearsal.cut_off_by_kill(result, [KILL, (200.4, 200.6)])
+    assert not rehearsal.cut_off_by_kill(result, [KILL])
+    assert not rehearsal.cut_off_by_kill(result, [])
+
+
+def test_the_methods_counted_as_replayed_are_those_the_load_balancer_replays() -> None:
+    assert "disable-l7-retry unless METH_GET || METH_HEAD" in rehearsal.HAPROXY_CFG
+    assert {"GET", "HEAD"} == rehearsal.REPLAYED_METHODS
+
+
+def test_the_rolling_restart_waits_as_the_web_pods_do() -> None:
+    prestop, grace = rehearsal.termination()
+    assert prestop == 5
+    stack = rehearsal.Stack.__new__(rehearsal.Stack)
+    stack.env = {}
+    argv = stack._web(1, 9101).argv
+    graceful = float(argv[argv.index("--graceful-timeout") + 1])
+    manifest = (Path(settings.BASE_DIR) / "deploy/kubernetes/base/web.yaml").read_text("utf-8")
+    assert f"--graceful-timeout {graceful:g}" in manifest  # the replicas stop as the pods do
+    assert prestop + graceful < grace  # so SIGKILL never cuts a request being answered
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_killed_process_group_is_gone_once_no_process_of_it_runs() -> None:
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)  # noqa: S607
+    try:
+        assert rehearsal.group_running(child.pid)
+    finally:
+        child.kill()
+        child.wait(5)
+    assert not rehearsal.group_running(child.pid)
