@@ -462,7 +462,7 @@ backend web
 # A replica that refuses a connection is out until its health check passes again. Without
 # it, while a killed replica restarts, the queued requests all went to it (the one server
 # with free slots: 0 connections) and got a 503 after their 3 retries (SC in the log), GETs
-# too: 29 of 428 requests at 25 requests/s.
+# too: 31 of 428 requests at 25 requests/s.
 HAPROXY_SERVER = (
     "  server web{index} {host}:{port} maxconn {maxconn} {check}"
     " observe layer4 error-limit 1 on-error mark-down"
