@@ -42,10 +42,9 @@ from apps.api.views import ApiViewSetMixin
 from apps.catalog.links import canonicalize_url
 from apps.catalog.models import Story
 from apps.catalog.storyfiles.records import StoryRecord
-from apps.core.models import AuditAction
 from apps.core.roles import MODERATOR, has_role
 from apps.submissions.duplicates import find_duplicates
-from apps.submissions.exceptions import ConflictReason, SubmissionConflict, SubmissionInvalid
+from apps.submissions.exceptions import SubmissionConflict, SubmissionInvalid
 from apps.submissions.models import Submission, SubmissionKind, SubmissionStatus
 from apps.submissions.ratelimit import RateLimited
 from apps.submissions.review import review
@@ -56,6 +55,7 @@ from apps.submissions.services import (
     submission_request_changes,
 )
 from apps.submissions.submitting import submit
+from apps.submissions.wording import API_ADVICE, conflict_message
 
 T = TypeVar("T")
 EXTRA_KEYS = tuple(SubmissionExtrasSerializer().fields)
@@ -71,44 +71,9 @@ IF_MATCH = OpenApiParameter(
 )
 
 
-# What a refused approve, reject, request-changes or revise is called; the error's code
-# is the reason's.
-ACTION_VERBS = {
-    AuditAction.APPROVED: "approved",
-    AuditAction.REVISED: "revised",
-    AuditAction.REJECTED: "rejected",
-    AuditAction.CHANGES_REQUESTED: "sent back for changes",
-}
-
-
 def conflict_error(exc: SubmissionConflict) -> Conflict:
     """The 409 for a change the workflow refused: the reason as code, and what to do."""
-    submission = exc.submission
-    status = f"“{submission.get_status_display()}”" if submission is not None else ""
-    if exc.reason == ConflictReason.SUBMISSION_CHANGED:
-        last = exc.last_entry
-        who = (
-            f" ({last.get_action_display().lower()} by {last.actor_name} at {last.at:%H:%M:%S})"
-            if last is not None
-            else ""
-        )
-        detail = (
-            f"Someone else changed this submission since you read it{who}; it is now "
-            f"{status}. GET it again and retry."
-        )
-    elif exc.reason == ConflictReason.WRONG_STATUS:
-        verb = ACTION_VERBS.get(exc.action, "changed") if exc.action else "changed"
-        detail = f"A submission that is {status} cannot be {verb}."
-    elif exc.reason == ConflictReason.STORY_GONE:
-        detail = "The story this edit was for no longer exists."
-    elif exc.reason == ConflictReason.STORY_CHANGED:
-        detail = (
-            "The story changed since the diff you reviewed; GET the submission again and "
-            "send its story_version to approve the new diff."
-        )
-    else:
-        detail = "Another story was published at the same moment; approve the submission again."
-    return Conflict(detail, code=exc.reason.value)
+    return Conflict(conflict_message(exc, API_ADVICE), code=exc.reason.value)
 
 
 @extend_schema_field({"type": "boolean"})

@@ -1,5 +1,5 @@
 """What the submission workflow refuses, as reasons with the data to explain them. The
-pages and the API word them for their readers (views/wording.py, api/submissions.py)."""
+pages and the API word them for their readers (wording.py, with each face's advice)."""
 
 from enum import StrEnum
 from typing import TYPE_CHECKING

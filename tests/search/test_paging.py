@@ -25,19 +25,25 @@ def titles_on(client: Client, page: int, sort: str = "") -> tuple[list[str], boo
     return [s.title for s in response.context["stories"]], response.context["page_obj"].has_next()
 
 
+def every_title(client: Client, sort: str = "") -> list[str]:
+    """The titles of every page of the "quokka" search, in the order shown."""
+    seen: list[str] = []
+    page, more = 1, True
+    while more:
+        shown, more = titles_on(client, page, sort)
+        seen += shown
+        page += 1
+        assert page < 10
+    return seen
+
+
 def test_the_window_is_ranked_and_the_rest_follows_reachable_by_paging(
     client: Client, many: list[Story]
 ) -> None:
     results = search_stories("quokka", Story.objects.public())
     assert len(results.story_ids) == 3
     assert results.capped
-    seen: list[str] = []
-    page, more = 1, True
-    while more:
-        shown, more = titles_on(client, page)
-        seen += shown
-        page += 1
-        assert page < 10
+    seen = every_title(client)
     assert sorted(seen) == sorted(s.title for s in many)
     assert len(seen) == len(set(seen))
     first = client.get("/stories/", {"q": "quokka"})
@@ -69,13 +75,7 @@ def test_other_sorts_take_the_search_total_and_reach_every_match_by_paging(
     else:
         assert first.context["estimated"] and first.context["paginator"].count >= 3
         assert "About " in body and "(estimated)" in body
-    seen: list[str] = []
-    page, more = 1, True
-    while more:
-        shown, more = titles_on(client, page, sort)
-        seen += shown
-        page += 1
-        assert page < 10
+    seen = every_title(client, sort)
     expected = Story.objects.public().order_by(*ORDERINGS[sort]).values_list("title", flat=True)
     assert seen == list(expected)
 
@@ -171,11 +171,5 @@ def test_when_more_than_the_window_match_every_word_a_sample_is_ranked(
     assert len(results.story_ids) == 2 and results.capped and results.estimated
     body = client.get("/stories/", {"q": "quokka"}).content.decode()
     assert "Many stories match: 2 of them are ranked by relevance" in body
-    seen: list[str] = []
-    page, more = 1, True
-    while more:
-        shown, more = titles_on(client, page)
-        seen += shown
-        page += 1
-        assert page < 10
+    seen = every_title(client)
     assert sorted(seen) == sorted(s.title for s in many)

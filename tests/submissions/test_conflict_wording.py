@@ -10,7 +10,7 @@ from apps.core.models import AuditAction
 from apps.submissions.exceptions import ConflictReason, SubmissionConflict
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_create
-from apps.submissions.views.wording import conflict_message
+from apps.submissions.wording import conflict_message
 
 pytestmark = pytest.mark.django_db
 

@@ -31,7 +31,7 @@ from apps.submissions.services import (
     submission_request_changes,
 )
 from apps.submissions.views.helpers import ModeratorRequiredMixin, PrivatePageMixin, payload_view
-from apps.submissions.views.wording import conflict_message
+from apps.submissions.wording import conflict_message
 
 EARLIER_SHOWN = 20
 

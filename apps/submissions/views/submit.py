@@ -40,7 +40,7 @@ from apps.submissions.views.helpers import (
     rate_limited_context,
     too_many_requests,
 )
-from apps.submissions.views.wording import conflict_message
+from apps.submissions.wording import conflict_message
 
 THANKS = (
     "Thank you: your submission is waiting for review. Bookmark this page: its address "
