@@ -223,13 +223,6 @@ def _public_facet_counts() -> dict[str, Any]:
     }
 
 
-def single_value_facet_counts(stories: QuerySet[Story], name: str, value: str) -> dict[str, Any]:
-    """facet_counts() of `stories`, the public stories with one filter value (one component,
-    one organization...), with their number ("total"); stored until the catalogue changes,
-    one row per value."""
-    return filtered_facet_counts(stories, [(name, value)])
-
-
 # Stored counts are kept for combinations of at most this many filter values; a longer
 # list counts its own on every request.
 STORED_FILTERS = 3
