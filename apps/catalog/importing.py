@@ -619,11 +619,9 @@ class _StoryImport:
     def _log(self, changes: list[tuple[Story, StoryRecord | None, StoryRecord]]) -> None:
         """Append one audit entry per story the import created or changed."""
         AuditEntry.objects.bulk_create(
-            AuditEntry(
-                action=AuditAction.STORY_IMPORTED,
-                actor_name="import_stories",
-                story_id=story.pk,
-                story_slug=story.slug,
+            _entry(
+                story,
+                AuditAction.STORY_IMPORTED,
                 before=record_to_payload(before) if before else None,
                 after=record_to_payload(after),
             )
@@ -648,10 +646,11 @@ class _StoryImport:
         pruned_ids: list[int] = []
         terms = DatabaseTerms()
         for batch in _batches(orphans, BATCH_SIZE):
-            stories = Story.objects.filter(slug__in=batch)
-            _log_deletions(stories.order_by("slug"), terms)
-            pruned_ids += stories.values_list("pk", flat=True)
-            stories.delete()
+            stories = list(Story.objects.filter(slug__in=batch).order_by("slug"))
+            _log_deletions(stories, terms)
+            ids = [story.pk for story in stories]
+            Story.objects.filter(pk__in=ids).delete()
+            pruned_ids += ids
         self.report.pruned = orphans
         return pruned_ids
 
@@ -659,15 +658,24 @@ class _StoryImport:
 def _log_deletions(stories: Iterable[Story], terms: DatabaseTerms) -> None:
     """Append a deletion entry, with what it held, for each story the import prunes."""
     AuditEntry.objects.bulk_create(
-        AuditEntry(
-            action=AuditAction.STORY_DELETED,
-            actor_name="import_stories",
-            story_id=story.pk,
-            story_slug=story.slug,
+        _entry(
+            story,
+            AuditAction.STORY_DELETED,
             message="Its file was removed (import_stories --prune).",
             before=story_snapshot(story, terms),
         )
         for story in stories
+    )
+
+
+def _entry(story: Story, action: AuditAction, **fields: Any) -> AuditEntry:
+    """An audit entry the import writes about `story`."""
+    return AuditEntry(
+        action=action,
+        actor_name="import_stories",
+        story_id=story.pk,
+        story_slug=story.slug,
+        **fields,
     )
 
 
