@@ -4,6 +4,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -90,7 +91,7 @@ def test_read_a_feed(page) -> None:  # type: ignore[no-untyped-def]
 def test_slash_focuses_search_and_csp_allows_our_script(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/stories/")
     page.keyboard.press("/")
-    assert page.evaluate("document.activeElement.id") == "q"
+    expect(page.locator("#q")).to_be_focused()
     assert page.console_errors == []
 
 
