@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.rendering import rendered_fields, stored_html, validate_markdown
+from apps.catalog.slugs import slug_url
 from apps.core.limits import MAX_LINK_NOTE, MAX_ORGANIZATION, MAX_SLUG, MAX_TITLE, MAX_URL
 
 
@@ -132,7 +132,7 @@ class Component(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("web:component-detail", kwargs={"slug": self.slug})
+        return slug_url("web:component-detail", self.slug)
 
 
 class PlatformKind(models.TextChoices):
@@ -197,7 +197,7 @@ class Organization(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("web:organization-detail", kwargs={"slug": self.slug})
+        return slug_url("web:organization-detail", self.slug)
 
 
 class MitigationQuerySet(models.QuerySet["Mitigation"]):
@@ -233,7 +233,7 @@ class Mitigation(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("web:mitigation-detail", kwargs={"slug": self.slug})
+        return slug_url("web:mitigation-detail", self.slug)
 
     @property
     def body_markup(self) -> SafeString:
@@ -456,7 +456,7 @@ class Story(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("web:story-detail", kwargs={"slug": self.slug})
+        return slug_url("web:story-detail", self.slug)
 
     @property
     def summary_markup(self) -> SafeString:

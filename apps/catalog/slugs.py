@@ -6,9 +6,13 @@ keeps "_", drops letters it cannot spell in ASCII and may return "", so names ar
 turned into slugs here instead.
 """
 
+import functools
 import hashlib
 import re
 import unicodedata
+
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 SLUG_PATTERN = "[a-z0-9]+(?:-[a-z0-9]+)*"
 SLUG_RE = re.compile(rf"^{SLUG_PATTERN}$")
@@ -28,6 +32,29 @@ MAX_WORDS_LENGTH = 60
 
 def is_slug(value: str) -> bool:
     return bool(SLUG_RE.match(value))
+
+
+def slug_url(viewname: str, slug: str) -> str:
+    """reverse(viewname, kwargs={"slug": slug}) for a URL whose one argument is a slug,
+    as a join of the slug with what reverse() writes around it, reversed once per URL
+    configuration and script prefix: a list page links to a hundred or more."""
+    if not is_slug(slug):  # reverse() quotes it, or says it routes nowhere
+        return reverse(viewname, kwargs={"slug": slug})
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    before, after = _around_slug(viewname, urlconf, get_script_prefix())
+    return f"{before}{slug}{after}"
+
+
+_PLACEHOLDER = "0slug0"
+
+
+@functools.lru_cache(maxsize=256)
+def _around_slug(viewname: str, urlconf: str, prefix: str) -> tuple[str, str]:
+    """What reverse() writes before and after the slug; `prefix`, the script prefix
+    reverse() reads itself, keys the cache."""
+    url = reverse(viewname, urlconf=urlconf, kwargs={"slug": _PLACEHOLDER})
+    before, _, after = url.partition(_PLACEHOLDER)
+    return before, after
 
 
 def _ascii_words(text: str) -> str:

@@ -8,11 +8,12 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Organization, Story, StoryStatus
-from apps.catalog.slugs import is_slug, slug_words
+from apps.catalog.slugs import is_slug, slug_url, slug_words
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_approve, submission_create
 from tests.factories import OrganizationFactory, StoryFactory
@@ -222,3 +223,28 @@ def test_migration_renames_stored_slugs_no_url_routes() -> None:
     assert good.slug == "2020-fine"
     assert Story.objects.filter(status=StoryStatus.PUBLISHED).count() == 3
     assert Client().get("/api/v1/stories/?page_size=100").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "viewname",
+    ["web:story-detail", "web:component-detail", "web:organization-detail", "api:story-detail"],
+)
+@pytest.mark.parametrize("slug", ["2019-acme-dns", "etcd", "x", "a1-b2-c3"])
+def test_slug_url_is_what_reverse_writes(viewname: str, slug: str) -> None:
+    assert slug_url(viewname, slug) == reverse(viewname, kwargs={"slug": slug})
+
+
+def test_slug_url_follows_the_script_prefix() -> None:
+    try:
+        set_script_prefix("/kfs/")
+        assert slug_url("web:story-detail", "2019-acme") == "/kfs/stories/2019-acme/"
+    finally:
+        set_script_prefix("/")
+    assert slug_url("web:story-detail", "2019-acme") == "/stories/2019-acme/"
+
+
+def test_slug_url_leaves_other_values_to_reverse() -> None:
+    """A stored value that is not a slug links as reverse() would write it, or not at all."""
+    assert slug_url("web:story-detail", "Foo_Bar") == "/stories/Foo_Bar/"
+    with pytest.raises(NoReverseMatch):
+        slug_url("web:story-detail", "a b")
