@@ -2,13 +2,20 @@
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db.models import QuerySet
 from django.db.models.expressions import CombinedExpression
 
-from apps.catalog.models import Component, Story, StoryMitigation, StoryUpstreamIssue
+from apps.catalog.models import (
+    Source,
+    Story,
+    StoryMitigation,
+    StoryUpstreamIssue,
+    public_story_filter,
+)
 from apps.catalog.rendering import html_to_text
 from apps.core.sharedcache import catalogue_changed
 from apps.search.models import SearchTerm, StorySearchDocument
@@ -20,42 +27,83 @@ SEARCH_CONFIG = "english"
 _CHUNK = 500
 
 
-def _stories(ids: list[int] | None) -> Iterable[Story]:
-    stories = Story.objects.select_related("organization").prefetch_related(
-        Prefetch("components", queryset=Component.objects.select_related("area")),
-        "platforms",
-        "sources",
-        Prefetch(
-            "upstream_links", queryset=StoryUpstreamIssue.objects.select_related("upstream_issue")
+# What a document says of a story beyond its own columns, read as plain rows, one query
+# each and no model instances: (the rows, in the order the story's page lists them; columns).
+_PARTS: dict[str, tuple[QuerySet[Any], tuple[str, ...]]] = {
+    "components": (
+        Story.components.through.objects.order_by(
+            "component__area__position", "component__position", "component__name"
         ),
-        Prefetch("mitigation_links", queryset=StoryMitigation.objects.select_related("mitigation")),
+        ("component__name", "component__area__name"),
+    ),
+    "platforms": (
+        Story.platforms.through.objects.order_by("platform__position", "platform__name"),
+        ("platform__name", "platform__aliases"),
+    ),
+    "sources": (Source.objects.order_by("story_id", "position", "id"), ("title",)),
+    "upstream": (
+        StoryUpstreamIssue.objects.order_by("story_id", "position", "id"),
+        ("upstream_issue__title", "note"),
+    ),
+    "mitigations": (
+        StoryMitigation.objects.order_by("story_id", "position", "id"),
+        ("mitigation__title", "note"),
+    ),
+}
+_NONE: list[Any] = []
+
+
+def _documents(ids: list[int]) -> list[StorySearchDocument]:
+    """The documents of those of the stories `ids` that exist, in six queries."""
+    parts: dict[str, dict[int, list[Any]]] = {}
+    for part, (queryset, columns) in _PARTS.items():
+        rows = parts[part] = {}
+        for story_id, *values in queryset.filter(story_id__in=ids).values_list(
+            "story_id", *columns
+        ):
+            rows.setdefault(story_id, []).append(values)
+    stories = (
+        Story.objects.filter(pk__in=ids)
+        .annotate(published=public_story_filter())
+        .values_list("pk", "title", "symptoms", "summary_html", "organization__name", "published")
     )
-    return stories if ids is None else stories.filter(pk__in=ids)
+    return [
+        _document(row, **{part: rows.get(row[0], _NONE) for part, rows in parts.items()})
+        for row in stories
+    ]
 
 
-def document_for(story: Story) -> StorySearchDocument:
+def _document(
+    row: tuple[Any, ...],
+    *,
+    components: list[Any],
+    platforms: list[Any],
+    sources: list[Any],
+    upstream: list[Any],
+    mitigations: list[Any],
+) -> StorySearchDocument:
     """Title and symptoms, then the words that describe the story, then its summary."""
-    components = list(story.components.all())
-    meta: list[str] = [story.organization.name] if story.organization else []
-    meta += [part for c in components for part in (c.name, c.area.name)]
+    story_id, title, symptoms, summary_html, organization, published = row
+    symptoms = symptoms or []
+    meta: list[str] = [organization] if organization else []
+    meta += [part for name, area in components for part in (name, area)]
     # A platform's aliases are its own short names (GKE, AKS), true of the story.
-    meta += [name for p in story.platforms.all() for name in (p.name, *p.aliases)]
-    meta += [source.title for source in story.sources.all()]
-    meta += [link.mitigation.title for link in story.mitigation_links.all()]
-    body = [html_to_text(story.summary_html)]
-    body += [link.upstream_issue.title for link in story.upstream_links.all()]
-    body += [link.note for link in story.upstream_links.all()]
+    meta += [part for name, aliases in platforms for part in (name, *aliases)]
+    meta += [source_title for (source_title,) in sources]
+    meta += [mitigation for mitigation, _ in mitigations]
+    body = [html_to_text(summary_html)]
+    body += [issue for issue, _ in upstream]
+    body += [note for _, note in upstream]
     # What the story says about each mitigation, as its page shows it.
-    body += [link.note for link in story.mitigation_links.all()]
-    body += list(story.symptoms)
-    symptoms = getattr(story, "symptoms", None) or []
+    body += [note for _, note in mitigations]
+    body += symptoms
     return StorySearchDocument(
-        story=story,
-        title=story.title,
+        story_id=story_id,
+        title=title,
         symptoms="\n".join(str(symptom) for symptom in symptoms),
         meta=" · ".join(part for part in meta if part),
         body=" ".join(part for part in body if part),
-        published=story.is_public,
+        published=published,
     )
 
 
@@ -80,22 +128,29 @@ def index_stories(story_ids: Iterable[int] | None = None) -> int:
     if ids == []:
         return 0
     catalogue_changed()  # search pages show what the index finds
-    documents = [document_for(story) for story in _stories(ids)]
     existing = StorySearchDocument.objects.all()
     (existing if ids is None else existing.filter(pk__in=ids)).delete()
-    StorySearchDocument.objects.bulk_create(documents, batch_size=_CHUNK)
-    written = [doc.story_id for doc in documents]
-    if connection.vendor == "postgresql":
-        StorySearchDocument.objects.filter(pk__in=written).update(vector=document_vector())
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            if ids is None:
+    if ids is None:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {FTS5_TABLE}")  # noqa: S608 - constant name
-            else:
-                for start in range(0, len(ids), _CHUNK):
-                    chunk = ids[start : start + _CHUNK]
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"DELETE FROM {FTS5_TABLE} WHERE rowid IN ({marks})", chunk)  # noqa: S608
+        ids = list(Story.objects.order_by("pk").values_list("pk", flat=True))
+    written = 0
+    for start in range(0, len(ids), _CHUNK):
+        written += _write_documents(ids[start : start + _CHUNK])
+    return written
+
+
+def _write_documents(ids: list[int]) -> int:
+    """Write the documents of the stories `ids`, whose old documents are gone."""
+    documents = _documents(ids)
+    StorySearchDocument.objects.bulk_create(documents)
+    if connection.vendor == "postgresql":
+        StorySearchDocument.objects.filter(pk__in=ids).update(vector=document_vector())
+    elif connection.vendor == "sqlite":
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS5_TABLE} WHERE rowid IN ({marks})", ids)  # noqa: S608
             cursor.executemany(
                 f"INSERT INTO {FTS5_TABLE} (rowid, title, symptoms, meta, body) "  # noqa: S608
                 "VALUES (%s, %s, %s, %s, %s)",
@@ -112,7 +167,8 @@ def _add_terms(documents: list[StorySearchDocument]) -> None:
     for doc in documents:
         if doc.published:
             for text in (doc.title, doc.symptoms, doc.meta, doc.body):
-                words.update(w for w in _WORD.findall(text.casefold()) if 4 <= len(w) <= 40)
+                words.update(_WORD.findall(text.casefold()))
+    words = {word for word in words if 4 <= len(word) <= 40}
     if not words:
         return
     ordered = sorted(words)
