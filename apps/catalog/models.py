@@ -277,6 +277,11 @@ class UpstreamIssue(models.Model):
 
     class Meta:
         ordering = ["tracker", "owner", "repo", "number"]
+        indexes = [
+            # An import finds the issues its stories name by number (owner and repo match
+            # in any case); without it, each batch read every issue.
+            models.Index(fields=["number"], name="upstream_issue_number_idx"),
+        ]
         constraints = [
             # Issues and pull requests share one number space per repository.
             models.UniqueConstraint(
