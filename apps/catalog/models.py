@@ -319,12 +319,18 @@ class StoryQuerySet(models.QuerySet["Story"]):
         return self.order_by("-published_on", "-created_at", "slug")
 
     def for_list(self) -> "StoryQuerySet":
-        """Everything a story card shows, fetched in a constant number of queries."""
+        """A story with its organization, components, platforms and impacts, in a constant
+        number of queries (the API's list; pages of cards use for_cards)."""
         return self.select_related("organization").prefetch_related(
             Prefetch("components", queryset=Component.objects.select_related("area")),
             "platforms",
             "impacts",
         )
+
+    def for_cards(self) -> "StoryQuerySet":
+        """A story card's row, with its organization; apps.catalog.cards.with_tags() adds
+        the card's components, platforms and impacts for a whole page in one query."""
+        return self.select_related("organization")
 
     def for_detail(self) -> "StoryQuerySet":
         return self.for_list().prefetch_related(

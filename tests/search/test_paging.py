@@ -128,8 +128,8 @@ def test_a_search_costs_the_same_statements_at_any_size(
         run = run_statements(queries)
         if connection.vendor == "postgresql":
             # Typo lookup, ranked window, estimate, facet offers, facet counts, the page
-            # with its highlights, and its components, platforms and impacts.
-            assert len(run) == 9, run
+            # with its highlights, and its cards' components, platforms and impacts.
+            assert len(run) == 7, run
         return len(queries)
 
     StoryFactory.create_batch(2, title="Wombat outage", summary="wombat")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.catalog.aggregates import stored_aggregate
+from apps.catalog.cards import with_tags
 from apps.catalog.counts import stored_counts
 from apps.catalog.filters import StoryFilterSet
 from apps.catalog.models import (
@@ -90,7 +91,9 @@ class HomeView(TemplateView):
             story_count=counts["total"],
             organization_count=counts["organizations"],
             mitigation_count=Mitigation.objects.public().count(),
-            recent_stories=Story.objects.public().for_list().order_by("-created_at", "slug")[:8],
+            recent_stories=with_tags(
+                Story.objects.public().for_cards().order_by("-created_at", "slug")[:8]
+            ),
             areas=_component_map(counts),
         )
         return context
@@ -128,13 +131,13 @@ class StoryListView(TemplateView):
                 facet_note = f"Counts among the {len(search.story_ids):,} ranked matches."
         paginator: Paginator
         if search is not None and browse.sort == "relevance":
-            rows = with_highlights(browse.query, Story.objects.public().for_list())
+            rows = with_highlights(browse.query, Story.objects.public().for_cards())
             paginator = RankedPaginator(RankedStories(search, rows), self.paginate_by)
         elif search is not None:
             # Another sort of a search: the search's total (exact, or its estimate when
             # very many stories match), never a count over every match.
             paginator = SearchPaginator(
-                with_highlights(browse.query, browse.stories.for_list()),
+                with_highlights(browse.query, browse.stories.for_cards()),
                 self.paginate_by,
                 count=search.total,
                 estimated=search.estimated,
@@ -142,11 +145,12 @@ class StoryListView(TemplateView):
         else:
             stored = counts.get("total") if counts else None
             paginator = StoryPaginator(
-                browse.stories.for_list(),
+                browse.stories.for_cards(),
                 self.paginate_by,
                 count=stored if isinstance(stored, int) else None,
             )
         page = _requested_page(paginator, self.request)
+        stories = with_tags(page.object_list)
         facets = story_facets(browse.stories, params, counts=counts)
         estimated = isinstance(paginator, SearchPaginator) and paginator.estimated
         count = about(paginator.count) if estimated else paginator.count
@@ -154,16 +158,14 @@ class StoryListView(TemplateView):
             browse=browse,
             query=browse.query.text,
             **page_context(paginator, page),
-            stories=page.object_list,
+            stories=stories,
             facets=facets,
             facet_note=facet_note,
             result_count=count,
             result_label=f"{count:,}",
             estimated=estimated,
             chips=_chips(params, facets),
-            snippets=page_snippets(browse.query, list(page.object_list))
-            if browse.searching
-            else {},
+            snippets=page_snippets(browse.query, stories) if browse.searching else {},
             sorts=[
                 (key, label, with_params(params, sort=key), key == browse.sort)
                 for key, label in SORTS.items()
@@ -275,7 +277,7 @@ class ComponentDetailView(MovedSlugMixin, DetailView):
         context.update(
             paginate(
                 self.request,
-                stories.for_list().newest_first(),
+                stories.for_cards().newest_first(),
                 count=counts.get(self.object.slug, 0),
             )
         )
@@ -310,7 +312,7 @@ class MitigationDetailView(MovedSlugMixin, DetailView):
         context.update(
             paginate(
                 self.request,
-                stories.for_list().newest_first(),
+                stories.for_cards().newest_first(),
                 count=mitigation_counts().get(self.object.slug, 0),
             )
         )
@@ -346,5 +348,5 @@ class OrganizationDetailView(MovedSlugMixin, DetailView):
         context = super().get_context_data(**kwargs)
         stories = Story.objects.public().filter(organization=self.object)
         count = _organization_count(self.object)
-        context.update(paginate(self.request, stories.for_list().newest_first(), count=count))
+        context.update(paginate(self.request, stories.for_cards().newest_first(), count=count))
         return context

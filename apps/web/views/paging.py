@@ -7,6 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from apps.catalog.cards import with_tags
 from apps.catalog.paging import StoryPaginator
 
 
@@ -47,7 +48,8 @@ def page_context(paginator: Paginator, page: Page) -> dict[str, Any]:
 def paginate(
     request: HttpRequest, stories: QuerySet[Any], *, count: int | None = None
 ) -> dict[str, Any]:
-    """The context of a paginated story list: page_context's, plus `stories`."""
+    """The context of a paginated story list: page_context's, plus `stories` (with their
+    card's tags)."""
     paginator = StoryPaginator(stories, count=count)
     page = requested_page(paginator, request)
-    return {**page_context(paginator, page), "stories": page.object_list}
+    return {**page_context(paginator, page), "stories": with_tags(page.object_list)}
