@@ -12,9 +12,9 @@ groups are ranked by how many they cover, then by rank ("partial" results).
 """
 
 import json
+import re
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
@@ -45,7 +45,7 @@ from django.utils.safestring import SafeString, mark_safe
 from apps.catalog.models import Story
 from apps.search.indexing import FTS5_TABLE, SEARCH_CONFIG
 from apps.search.models import StorySearchDocument
-from apps.search.query import Group, ParsedQuery, group_fts5, group_websearch, parse_query
+from apps.search.query import Group, ParsedQuery, group_fts5, parse_query, quoted
 from apps.search.typos import corrected
 
 # The ranked window: at most this many matches are ranked, best first; further matches
@@ -165,10 +165,11 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
         return results
     try:
         with _isolated():
-            parsed, results.corrections = corrected(parsed)
+            lookup = corrected(parsed, tsqueries_of=_PostgresQueries.texts(parsed))
+            parsed, results.corrections = lookup.query, lookup.corrections
             results.query = parsed
             if connection.vendor == "postgresql":
-                _postgres_ranked(parsed, stories, results)
+                _postgres_ranked(_PostgresQueries.of(parsed, lookup.tsqueries), stories, results)
             else:
                 _sqlite_ranked(parsed, stories, results)
     except DatabaseError:
@@ -188,11 +189,12 @@ def _tsquery(text: str) -> SearchQuery:
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
-def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: SearchResults) -> None:
+def _postgres_ranked(
+    queries: "_PostgresQueries", stories: QuerySet[Story], results: SearchResults
+) -> None:
     """Two statements: the ranked window with the number of full and partial matches found
     (each tier stops after RANKED rows), and the planner's estimate of all matches, used
     when a tier stopped."""
-    queries = _PostgresQueries.of(parsed)
     sql, params = _window_statement(queries, stories)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -214,48 +216,136 @@ def _postgres_ranked(parsed: ParsedQuery, stories: QuerySet[Story], results: Sea
         results.total, results.estimated = max(estimate, found), True
 
 
+class _TsQuery(SearchQuery):
+    """A tsquery written out as text (read by tsquery_in, so neither parsed nor stemmed
+    again); the empty text is the empty query, which matches nothing."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    # Parameters as a list, as Func's are: the @@ lookup adds them to the vector's.
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[str]]:
+        return "%s::tsquery", [self.text]
+
+
+def _either(parts: list[str]) -> str:
+    """`a | b | ...` as PostgreSQL combines tsqueries: an empty part adds nothing."""
+    kept = [part for part in parts if part]
+    return " | ".join(f"( {part} )" for part in kept) if len(kept) > 1 else "".join(kept)
+
+
+def _both(parts: list[str]) -> str:
+    """`a & b & ...`, an empty part adding nothing (PostgreSQL's && of tsqueries)."""
+    kept = [part for part in parts if part]
+    return " & ".join(f"( {part} )" for part in kept) if len(kept) > 1 else "".join(kept)
+
+
+_OPERAND = r"'(?:[^']|'')*'"
+_CHAIN = re.compile(rf"{_OPERAND}(?: <(?:-|[0-9]+)> {_OPERAND})*")
+_CHAIN_PART = re.compile(rf"({_OPERAND})|<(-|[0-9]+)>")
+
+
+def _chain(tsquery: str) -> tuple[list[str], list[str]] | None:
+    """A phrase's operands and the distances between them ("-" for <->), or None when
+    `tsquery` is not a word or a phrase of words."""
+    if not _CHAIN.fullmatch(tsquery):
+        return None
+    parts = _CHAIN_PART.findall(tsquery)
+    return [word for word, _ in parts if word], [gap for word, gap in parts if not word]
+
+
+def _implies(query: str, other: str) -> bool:
+    """True when every document `query` matches is matched by `other` within the same
+    places: `other` is one word of the phrase `query`, or a run of its words side by side
+    (<->). Ranking by the two together is then ranking by `other` alone: ts_rank_cd's
+    covers of `other` hold its words only (each place holds one word), and no cover of
+    `query` is not one of `other`."""
+    mine, theirs = _chain(query), _chain(other)
+    if mine is None or theirs is None:
+        return False
+    (words, gaps), (their_words, their_gaps) = mine, theirs
+    if len(their_words) == 1:
+        return their_words[0] in words
+    if any(gap != "-" for gap in their_gaps):
+        return False
+    size = len(their_words)
+    return any(
+        words[i : i + size] == their_words and all(g == "-" for g in gaps[i : i + size - 1])
+        for i in range(len(words) - size + 1)
+    )
+
+
+def _simplest(tsqueries: list[str]) -> list[str]:
+    """Alternatives that match (and rank) as all of `tsqueries` do, fewer: each once, and
+    none that another implies (the thesaurus's "OOM killed" next to "oom", "cpu
+    throttling" next to "throttling"). ts_rank_cd reads every operand of its query for
+    each candidate: a group's phrases made ranking a few times slower."""
+    unique = list(dict.fromkeys(t for t in tsqueries if t))
+    return [t for t in unique if not any(o != t and _implies(t, o) for o in unique)]
+
+
 @dataclass(frozen=True)
 class _PostgresQueries:
-    """The tsqueries of a parsed query: one per group, and the stories matching every
-    group, all groups but one (near) and any group, each without the exclusions."""
+    """The tsqueries of a parsed query, as text: one per group, and the stories matching
+    every group, all groups but one (near) and any group, each without the exclusions.
+    Written from each alternative's websearch_to_tsquery(), read with the typo lookup."""
 
-    groups: list[SearchQuery]
-    excluded: SearchQuery | None
+    groups: list[str]
+    alternatives: list[str]
+    excluded: str
+
+    @staticmethod
+    def _excluded_text(parsed: ParsedQuery) -> str:
+        return " OR ".join(f'"{t}"' for t in parsed.excluded)
 
     @classmethod
-    def of(cls, parsed: ParsedQuery) -> "_PostgresQueries":
-        groups = [_tsquery(group_websearch(g)) for g in parsed.groups]
-        excluded = (
-            _tsquery(" OR ".join(f'"{t}"' for t in parsed.excluded)) if parsed.excluded else None
-        )
-        return cls(groups, excluded)
+    def texts(cls, parsed: ParsedQuery) -> list[str]:
+        """The websearch_to_tsquery() inputs whose tsqueries `of` needs."""
+        texts = [quoted(a) for g in parsed.groups for a in g.alternatives]
+        return [*texts, cls._excluded_text(parsed)] if parsed.excluded else texts
+
+    @classmethod
+    def of(cls, parsed: ParsedQuery, tsqueries: dict[str, str]) -> "_PostgresQueries":
+        per_group = [[tsqueries[quoted(a)] for a in g.alternatives] for g in parsed.groups]
+        excluded = tsqueries[cls._excluded_text(parsed)] if parsed.excluded else ""
+        groups = [_either(_simplest(alternatives)) for alternatives in per_group]
+        every = _simplest([t for alternatives in per_group for t in alternatives])
+        return cls(groups, every, excluded)
 
     @property
     def several(self) -> bool:
         return len(self.groups) > 1
 
-    def without_excluded(self, query: SearchQuery) -> SearchQuery:
-        return query & ~self.excluded if self.excluded is not None else query
+    def without_excluded(self, query: str) -> _TsQuery:
+        if not self.excluded:
+            return _TsQuery(query)
+        if not query:
+            return _TsQuery(f"!( {self.excluded} )")
+        return _TsQuery(f"( {query} ) & !( {self.excluded} )")
 
     @property
-    def matches_any(self) -> SearchQuery:
-        return self.without_excluded(reduce(lambda a, b: a | b, self.groups))
+    def group_queries(self) -> list[_TsQuery]:
+        return [_TsQuery(group) for group in self.groups]
 
     @property
-    def matches_all(self) -> SearchQuery:
-        return self.without_excluded(reduce(lambda a, b: a & b, self.groups))
+    def matches_any(self) -> _TsQuery:
+        return self.without_excluded(_either(self.alternatives))
 
     @property
-    def all_groups_but_one(self) -> SearchQuery:
+    def matches_all(self) -> _TsQuery:
+        return self.without_excluded(_both(self.groups))
+
+    @property
+    def all_groups_but_one(self) -> _TsQuery:
         groups = self.groups
-        every_but_one = [
-            reduce(lambda a, b: a & b, groups[:i] + groups[i + 1 :]) for i in range(len(groups))
-        ]
-        return reduce(lambda a, b: a | b, every_but_one)
+        return _TsQuery(_either([_both(groups[:i] + groups[i + 1 :]) for i in range(len(groups))]))
 
     @property
-    def matches_near(self) -> SearchQuery:
-        return self.without_excluded(self.all_groups_but_one)
+    def matches_near(self) -> _TsQuery:
+        return self.without_excluded(self.all_groups_but_one.text)
 
 
 def _of_stories(stories: QuerySet[Story]) -> Exists:
@@ -395,7 +485,7 @@ def _ranked_window(queries: _PostgresQueries) -> tuple[str, tuple]:
     )
     covered: Expression = Value(0)
     if queries.several:
-        for group in queries.groups:
+        for group in queries.group_queries:
             covered = covered + Case(When(Q(vector=group), then=1), default=0)
         # With FEW or more full matches the candidates are those alone, all covering
         # every group: no need to test each group against each of them.

@@ -85,7 +85,7 @@ class ParsedQuery:
         person are never read as operators."""
         chosen = self.groups if groups is None else groups
         parts = [group_websearch(g) for g in chosen]
-        parts += [f"-{_quote(t)}" for t in self.excluded]
+        parts += [f"-{quoted(t)}" for t in self.excluded]
         return " ".join(parts)
 
     def fts5(self, groups: tuple[Group, ...] | None = None) -> str:
@@ -94,27 +94,27 @@ class ParsedQuery:
         chosen = self.groups if groups is None else groups
         expression = " AND ".join(group_fts5(g) for g in chosen)
         for text in self.excluded:
-            expression = f"({expression}) NOT {_quote(text)}"
+            expression = f"({expression}) NOT {quoted(text)}"
         return expression
 
     def any_websearch(self) -> str:
         """websearch input matching a story that satisfies at least one group."""
-        return " OR ".join(_quote(a) for g in self.groups for a in g.alternatives)
+        return " OR ".join(quoted(a) for g in self.groups for a in g.alternatives)
 
     def any_fts5(self) -> str:
-        return " OR ".join(_quote(a) for g in self.groups for a in g.alternatives)
+        return " OR ".join(quoted(a) for g in self.groups for a in g.alternatives)
 
 
 def group_websearch(group: Group) -> str:
-    alternatives = " OR ".join(_quote(a) for a in group.alternatives)
+    alternatives = " OR ".join(quoted(a) for a in group.alternatives)
     return f"({alternatives})" if len(group.alternatives) > 1 else alternatives
 
 
 def group_fts5(group: Group) -> str:
-    return "(" + " OR ".join(_quote(a) for a in group.alternatives) + ")"
+    return "(" + " OR ".join(quoted(a) for a in group.alternatives) + ")"
 
 
-def _quote(text: str) -> str:
+def quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 

@@ -6,7 +6,8 @@ formula so both engines choose the same word.
 """
 
 import re
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 
@@ -63,9 +64,21 @@ def best_candidate(word: str, candidates: list[str]) -> str | None:
     return min(scored)[2] if scored else None
 
 
-def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
-    """The query with each unknown word widened by the closest indexed word, and the
-    corrections made (typed -> indexed word)."""
+@dataclass(frozen=True)
+class Corrected:
+    """A query with each unknown word widened by the closest indexed word, the corrections
+    made (typed -> indexed word) and, on PostgreSQL, `tsqueries`: the tsquery (as text)
+    of each text asked for and of each correction, quoted as an alternative."""
+
+    query: ParsedQuery
+    corrections: dict[str, str] = field(default_factory=dict)
+    tsqueries: dict[str, str] = field(default_factory=dict)
+
+
+def corrected(parsed: ParsedQuery, *, tsqueries_of: Sequence[str] = ()) -> Corrected:
+    """`parsed` corrected. On PostgreSQL the same statement also reads
+    websearch_to_tsquery() of each of `tsqueries_of`, so a search can write its tsqueries
+    without a statement more (SQLite: none are read)."""
     wanted = {
         g.typed.casefold()
         for g in parsed.groups
@@ -76,13 +89,14 @@ def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
     # PostgreSQL asks even with no word to correct, so searches cost a constant number
     # of queries.
     if not wanted and connection.vendor != "postgresql":
-        return parsed, {}
+        return Corrected(parsed)
+    tsqueries: dict[str, str] = {}
     if connection.vendor == "postgresql":
-        found = _postgres(sorted(wanted))
+        found = _postgres(sorted(wanted), list(dict.fromkeys(tsqueries_of)), tsqueries)
     else:
         found = _sqlite(sorted(wanted))
     if not found:
-        return parsed, {}
+        return Corrected(parsed, {}, tsqueries)
     groups = tuple(
         Group(typed=g.typed, alternatives=(*g.alternatives, found[g.typed.casefold()]))
         if g.typed.casefold() in found and len(g.alternatives) == 1
@@ -92,10 +106,12 @@ def corrected(parsed: ParsedQuery) -> tuple[ParsedQuery, dict[str, str]]:
     corrections = {
         g.typed: found[g.typed.casefold()] for g in parsed.groups if g.typed.casefold() in found
     }
-    return replace(parsed, groups=groups), corrections
+    return Corrected(replace(parsed, groups=groups), corrections, tsqueries)
 
 
-def _postgres(words: list[str]) -> dict[str, str]:
+def _postgres(words: list[str], texts: list[str], tsqueries: dict[str, str]) -> dict[str, str]:
+    """The corrections of `words`; fills `tsqueries` with the tsquery of each of `texts`
+    and of each candidate (quoted, as a query's alternatives are)."""
     # The term table keeps words of stories that were public once; a correction must
     # still occur in a published document, or it would show a retracted story's word.
     # Asking the GIN index builds the whole list of a word's documents before the first
@@ -106,22 +122,34 @@ def _postgres(words: list[str]) -> dict[str, str]:
     sql = (
         f"WITH sample AS MATERIALIZED (SELECT vector FROM search_storysearchdocument "  # noqa: S608
         f"WHERE published LIMIT {_SAMPLE}) "
-        "SELECT q.w, ARRAY(SELECT t.word FROM search_searchterm t, "
+        "SELECT q.w, ARRAY(SELECT ARRAY[t.word::text, websearch_to_tsquery(%s::regconfig, "
+        "'\"' || t.word || '\"')::text] FROM search_searchterm t, "
         "plainto_tsquery(%s::regconfig, t.word) AS l(q) WHERE t.word %% q.w "
         "AND similarity(t.word, q.w) >= %s AND numnode(l.q) > 0 "
         "AND (EXISTS (SELECT 1 FROM sample s WHERE s.vector @@ l.q) "
         "OR EXISTS (SELECT 1 FROM search_storysearchdocument d WHERE d.published "
         "AND d.vector @@ l.q)) "
         "ORDER BY similarity(t.word, q.w) DESC, t.word "
-        f"LIMIT {_CANDIDATES}) FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
-        "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w)"
+        f"LIMIT {_CANDIDATES}), NULL FROM unnest(%s::text[]) AS q(w) WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_searchterm t WHERE t.word = q.w) "
+        "UNION ALL SELECT a, NULL, websearch_to_tsquery(%s::regconfig, a)::text "
+        "FROM unnest(%s::text[]) AS a"
     )
     # `%` uses pg_trgm.similarity_threshold, set to SIMILARITY when the connection opens
     # (config/settings.py), so no statement per search sets it.
+    found: dict[str, str] = {}
+    config = SEARCH_CONFIG
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SEARCH_CONFIG, SIMILARITY, words])
-        found = {word: best_candidate(word, list(options)) for word, options in cursor.fetchall()}
-        return {word: best for word, best in found.items() if best}
+        cursor.execute(sql, [config, config, SIMILARITY, words, config, texts])
+        for word, candidates, tsquery in cursor.fetchall():
+            if candidates is None:
+                tsqueries[word] = tsquery
+                continue
+            best = best_candidate(word, [candidate for candidate, _ in candidates])
+            if best:
+                found[word] = best
+                tsqueries.update((f'"{c}"', tsq) for c, tsq in candidates if c == best)
+    return found
 
 
 def _sqlite(words: list[str]) -> dict[str, str]:
