@@ -70,6 +70,8 @@ _NEAR_GROUPS = 8
 # When more stories than RANKED match every group, the window is the first SAMPLED of
 # them found, ranked: ranking reads each candidate's vector and weighs every alternative
 # of the query, and with thousands of matches the window is a sample of them either way.
+# So for the stories matching some groups, when few match every group and more than
+# RANKED match some: the first SAMPLED of those follow the full and near matches.
 SAMPLED = 200
 # The near matches (all groups but one) are looked for among at most this many
 # candidates; the other tiers stop after RANKED + 1 matches.
@@ -383,8 +385,7 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
         params.extend([*tier_params, *allowed_params])
 
     tier("full_match", queries.matches_all)
-    sample = f"SELECT CASE WHEN COUNT(*) > {RANKED} THEN {SAMPLED} END FROM full_match"  # noqa: S608 - constants
-    tiers = [f"(SELECT story_id FROM full_match LIMIT ({sample}))"]  # noqa: S608 - constants
+    tiers = [_sampled("full_match")]
     any_count = "0"
     if queries.several:
         # Asked only when few stories match every group (a one-time filter in the plan).
@@ -393,10 +394,17 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
             tier("near_match", queries.matches_near, gate, queries.all_groups_but_one)
             tiers.append("SELECT story_id FROM near_match")
         tier("any_match", queries.matches_any, gate)
-        tiers.append("SELECT story_id FROM any_match")
+        tiers.append(_sampled("any_match"))
         any_count = "(SELECT COUNT(*) FROM any_match)"
     ctes.append(f"candidates AS ({' UNION '.join(tiers)})")
     return ctes, params, any_count
+
+
+def _sampled(name: str) -> str:
+    """The stories of tier `name`: all of them, or when more than RANKED were found (it
+    stops after RANKED + 1) the first SAMPLED found."""
+    sample = f"SELECT CASE WHEN COUNT(*) > {RANKED} THEN {SAMPLED} END FROM {name}"  # noqa: S608 - constant names
+    return f"(SELECT story_id FROM {name} LIMIT ({sample}))"  # noqa: S608 - constant names
 
 
 def _tier(

@@ -173,3 +173,22 @@ def test_when_more_than_the_window_match_every_word_a_sample_is_ranked(
     assert "Many stories match: 2 of them are ranked by relevance" in body
     seen = every_title(client)
     assert sorted(seen) == sorted(s.title for s in many)
+
+
+@pytest.mark.postgres
+def test_when_few_match_every_word_and_more_than_the_window_match_some_a_sample_follows(
+    client: Client, many: list[Story], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "SAMPLED", 1)
+    both = StoryFactory(title="Quokka meets numbat", summary="quokka numbat")
+    index_stories()
+    results = search_stories("quokka numbat", Story.objects.public())
+    assert results.full_count == 1 and results.capped and results.estimated
+    # The story matching every word, then a sample of those matching some (it may be
+    # one of them): not the RANKED first found.
+    assert results.story_ids[0] == both.pk and len(results.story_ids) <= 2
+    # Every story matching some word stays reachable past the window.
+    assert results.matches is not None and results.matches.count() == len(many) + 1
+    body = client.get("/stories/", {"q": "quokka numbat"}).content.decode()
+    ranked = len(results.story_ids)
+    assert f"Many stories match: {ranked} of them are ranked by relevance" in body
