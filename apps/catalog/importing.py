@@ -14,6 +14,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.db.models.functions import MD5
 
 from apps.catalog.links import UpstreamRef, canonicalize_url, parse_upstream_url
 from apps.catalog.models import (
@@ -44,6 +45,7 @@ from apps.catalog.storyfiles.records import (
     StoryRecord,
     UpstreamRecord,
 )
+from apps.catalog.storyfiles.summaries import StoredSummaries
 from apps.catalog.terms import DatabaseTerms
 from apps.core.models import AuditAction, AuditEntry
 from apps.core.sharedcache import catalogue_changed
@@ -192,6 +194,13 @@ def _import_mitigations(catalogue: Catalogue, report: ImportReport) -> None:
             mitigation.save()
             report.count("mitigations", "updated")
         mitigation.components.set([components[slug] for slug in record.components])
+
+
+def stored_summaries() -> StoredSummaries:
+    """The summaries of the file stories stored, for `stream_catalogue(render_except=...)`:
+    the parsing process then renders only new summaries, while this one writes."""
+    digests = Story.objects.from_files().annotate(digest=MD5("summary"))
+    return StoredSummaries(digests.values_list("digest", flat=True).iterator(chunk_size=10_000))
 
 
 def _display(record: StoryRecord) -> str:
@@ -460,7 +469,7 @@ class _StoryImport:
                 slug=record.slug,
                 status=Story.Status.PUBLISHED,
                 origin=Story.Origin.FILE,
-                **self._fields(record, rendered=rendered_fields(record.summary)),
+                **self._fields(record, rendered=record.rendered),
             )
             for record in new
         ]
@@ -474,7 +483,7 @@ class _StoryImport:
         updated = []
         for story, record, _ in changed:
             same_summary = story.summary == record.summary
-            rendered = (story.summary_html, story.excerpt) if same_summary else None
+            rendered = (story.summary_html, story.excerpt) if same_summary else record.rendered
             for name, value in self._fields(record, rendered=rendered).items():
                 setattr(story, name, value)
             updated.append(story)
@@ -498,7 +507,8 @@ class _StoryImport:
         self.report.count("stories", "updated", len(updated))
 
     def _fields(self, record: StoryRecord, *, rendered: tuple[str, str] | None) -> dict[str, Any]:
-        """A story's columns from its record; `rendered` is its summary's HTML and excerpt."""
+        """A story's columns from its record; `rendered` is its summary's HTML and excerpt
+        (rendered here when None)."""
         summary_html, excerpt = (
             rendered if rendered is not None else rendered_fields(record.summary)
         )

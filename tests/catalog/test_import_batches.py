@@ -224,6 +224,42 @@ def test_a_second_process_parses_the_same_records_and_problems(
     assert serial[2] == 9
 
 
+def test_summaries_not_stored_come_rendered_from_either_process(
+    fixture_tree: FixtureTree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.catalog.storyfiles import parsing
+
+    for number in range(1, 5):
+        write(fixture_tree, number)
+    run()
+    write(fixture_tree, 2, summary="Now *emphasised*.")
+    write(fixture_tree, 5)
+
+    def read() -> dict[str, tuple[str, str] | None]:
+        stored = importing.stored_summaries()
+        assert len(stored) == 4
+        _, stories = stream_catalogue(
+            fixture_tree.root, base=fixture_tree.root, render_except=stored
+        )
+        return {record.slug: record.rendered for record in stories}
+
+    serial = read()
+    monkeypatch.setattr(parsing, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parsing, "_CHUNK", 2)
+    assert read() == serial
+    assert serial == {
+        slug(1): None,
+        slug(2): rendered_fields("Now *emphasised*."),
+        slug(3): None,
+        slug(4): None,
+        slug(5): rendered_fields("Story **5**, in our words."),
+    }
+    assert "stories: 1 created, 1 updated, 3 unchanged" in run()
+    story = Story.objects.get(slug=slug(2))
+    assert story.summary_html == "<p>Now <em>emphasised</em>.</p>"
+    assert story.excerpt == "Now emphasised."
+
+
 def test_source_urls_are_remembered_by_digest_and_a_shared_digest_is_no_duplicate(
     fixture_tree: FixtureTree, monkeypatch: pytest.MonkeyPatch
 ) -> None:

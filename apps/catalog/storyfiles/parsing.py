@@ -7,7 +7,7 @@ import os
 import re
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, islice
@@ -18,7 +18,7 @@ import yaml
 
 from apps.catalog.links import InvalidURL, canonicalize_url, check_http_url, parse_upstream_url
 from apps.catalog.models import SourceKind, Verification
-from apps.catalog.rendering import markup_problems
+from apps.catalog.rendering import markup_problems, rendered_fields
 from apps.catalog.storyfiles.firstseen import FirstSeen
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import (
@@ -600,19 +600,25 @@ def load_catalogue(
 
 
 def stream_catalogue(
-    root: Path, *, base: Path | None = None
+    root: Path, *, base: Path | None = None, render_except: Container[str] | None = None
 ) -> tuple[Catalogue, Iterator[StoryRecord]]:
     """The taxonomy and mitigations under `root`, and its stories read one file at a time.
 
     Memory stays flat however many files there are. Each file's problems are appended to
     `catalogue.problems` as the iterator reaches it, so the catalogue is fully checked
     once the iterator is exhausted; `catalogue.files_found` is known from the start.
+    With `render_except`, each story whose summary is not in it comes rendered
+    (`StoryRecord.rendered`), by the process that parses it.
     """
-    return _open_catalogue(root, story_paths=None, base=base)
+    return _open_catalogue(root, story_paths=None, base=base, render_except=render_except)
 
 
 def _open_catalogue(
-    root: Path, *, story_paths: Iterable[Path] | None, base: Path | None
+    root: Path,
+    *,
+    story_paths: Iterable[Path] | None,
+    base: Path | None,
+    render_except: Container[str] | None = None,
 ) -> tuple[Catalogue, Iterator[StoryRecord]]:
     base = base or Path.cwd()
     where = _Locations(base)
@@ -633,7 +639,7 @@ def _open_catalogue(
         # Every story file of one folder: names only, so memory stays small at any size.
         files: Sequence[Path] = _FolderFiles(root / "stories")
         catalogue.files_found = len(files)
-        return catalogue, _read_stories(catalogue, files, None, slugs, where)
+        return catalogue, _read_stories(catalogue, files, None, slugs, where, render_except)
 
     selected = {p.resolve() for p in _story_paths(story_paths)}
     missing = [p for p in story_paths if not p.exists()]
@@ -645,7 +651,7 @@ def _open_catalogue(
             all_paths.setdefault(path.resolve(), path)
     catalogue.files_found = len(all_paths)
     files = [path for _, path in sorted(all_paths.items())]
-    return catalogue, _read_stories(catalogue, files, selected or None, slugs, where)
+    return catalogue, _read_stories(catalogue, files, selected or None, slugs, where, render_except)
 
 
 class _FolderFiles(Sequence[Path]):
@@ -693,6 +699,7 @@ def _read_stories(
     selected: set[Path] | None,
     mitigation_slugs: set[str],
     where: _Locations,
+    render_except: Container[str] | None = None,
 ) -> Iterator[StoryRecord]:
     """Each valid story once, in file order, collecting problems (duplicates too) on the way.
 
@@ -717,7 +724,9 @@ def _read_stories(
     seen_urls = FirstSeen()
     # The names of one folder's files differ, and so do their slugs: nothing to remember.
     seen_slugs: dict[str, int] | None = None if isinstance(files, _FolderFiles) else {}
-    parsed = _parse_files(files, catalogue.taxonomy, mitigation_slugs, where)
+    parsed = _parse_files(
+        files, _Reader(catalogue.taxonomy, mitigation_slugs, where, render_except)
+    )
     for position, path in enumerate(files):
         in_selection = chosen(position)
         display = where.display(path)
@@ -754,31 +763,49 @@ def _read_stories(
             yield story
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """How each story file is read: story_from_file, then its summary rendered unless the
+    summary is in `render_except` (None: never)."""
+
+    taxonomy: Taxonomy
+    mitigation_slugs: set[str]
+    where: _Locations
+    render_except: Container[str] | None
+
+    def __call__(self, path: Path) -> tuple[StoryRecord | None, list[Problem]]:
+        story, problems = story_from_file(
+            path,
+            taxonomy=self.taxonomy,
+            mitigation_slugs=self.mitigation_slugs,
+            display=self.where.display(path),
+        )
+        stored = self.render_except
+        if story is not None and stored is not None and story.summary not in stored:
+            story = replace(story, rendered=rendered_fields(story.summary))
+        return story, problems
+
+
 # From this many files on, a second process parses while this one writes: on two or more
-# cores that takes parsing (about half of an unchanged re-import) off the critical path.
+# cores that takes parsing (about half of an unchanged re-import) and the rendering of
+# new summaries off the critical path.
 PARALLEL_FROM = 2000
 _CHUNK = 250
 _AHEAD = 3  # chunks parsed ahead of the reader: memory stays bounded
-_worker: tuple[Taxonomy, set[str], _Locations] | None = None
+_worker: _Reader | None = None
 
 
 def _parse_files(
-    files: Sequence[Path], taxonomy: Taxonomy, mitigation_slugs: set[str], where: _Locations
+    files: Sequence[Path], read: _Reader
 ) -> Iterator[tuple[StoryRecord | None, list[Problem]]]:
-    """story_from_file for each file in order, in a forked process when that is worth it."""
+    """`read` for each file in order, in a forked process when that is worth it."""
     global _worker
     forkable = "fork" in multiprocessing.get_all_start_methods()
     if len(files) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or not forkable:
-        for path in files:
-            yield story_from_file(
-                path,
-                taxonomy=taxonomy,
-                mitigation_slugs=mitigation_slugs,
-                display=where.display(path),
-            )
+        yield from map(read, files)
         return
     # Fork, not spawn: the child has the taxonomy already and never touches the database.
-    _worker = (taxonomy, mitigation_slugs, where)
+    _worker = read
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         chunks = (list(files[start : start + _CHUNK]) for start in range(0, len(files), _CHUNK))
@@ -797,10 +824,4 @@ def _parse_files(
 def _parse_chunk(paths: list[Path]) -> list[tuple[StoryRecord | None, list[Problem]]]:
     if _worker is None:
         raise RuntimeError("_parse_chunk runs in a process forked by _parse_files")
-    taxonomy, mitigation_slugs, where = _worker
-    return [
-        story_from_file(
-            path, taxonomy=taxonomy, mitigation_slugs=mitigation_slugs, display=where.display(path)
-        )
-        for path in paths
-    ]
+    return list(map(_worker, paths))

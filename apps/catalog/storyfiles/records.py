@@ -54,6 +54,8 @@ class StoryRecord:
     # Verbatim from the source: error messages, log lines, statuses, events, metric names.
     symptoms: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    # The summary's HTML and excerpt (rendering.rendered_fields), when rendered in advance.
+    rendered: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
