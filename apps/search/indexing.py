@@ -172,6 +172,13 @@ def _add_terms(documents: list[StorySearchDocument]) -> None:
     if not words:
         return
     ordered = sorted(words)
+    if connection.vendor == "postgresql":
+        # Known words are skipped by ON CONFLICT DO NOTHING rather than looked up first: the
+        # planner took the trigram index for that lookup, 30-40 ms for each 500 words.
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(word=w) for w in ordered], batch_size=_CHUNK, ignore_conflicts=True
+        )
+        return
     known: set[str] = set()
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
