@@ -89,6 +89,15 @@ def test_a_silent_redis_costs_one_short_timeout(settings: Any, silent_port: int)
     assert time.monotonic() - started < 0.1
 
 
+def test_one_redis_client_serves_every_call(settings: Any, closed_port: int) -> None:
+    """Django would build a redis.Redis per call; its connection pool was shared already."""
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{closed_port}/0")
+    backend = cache._cache  # type: ignore[attr-defined]
+    client = backend.get_client("a")
+    assert backend.get_client("b", write=True) is client
+    assert client.connection_pool is backend._get_connection_pool(False)
+
+
 def test_a_live_redis_is_a_normal_cache_with_working_limits(settings: Any) -> None:
     try:
         import redis
