@@ -6,6 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.catalog.cards import Tag
 from apps.catalog.models import (
     Component,
     ImpactKind,
@@ -82,16 +83,26 @@ class StoryMitigationSerializer(serializers.ModelSerializer[StoryMitigation]):
         fields = ["slug", "title", "note"]
 
 
+class TagSlugsField(serializers.ListField):
+    """The slugs of a story's tags of one kind (apps.catalog.cards)."""
+
+    child = serializers.CharField()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, data: list[Tag]) -> list[str]:
+        return [tag.slug for tag in data]
+
+
 class StoryListSerializer(serializers.ModelSerializer[Story]):
-    """The compact form used in lists."""
+    """The compact form used in lists; a page's tags are read at once (with_tags)."""
 
     organization = serializers.CharField(source="organization.name", allow_null=True)
     date = serializers.CharField(source="date_value")
-    components = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
-    platforms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
-    impact = serializers.SlugRelatedField(
-        source="impacts", many=True, read_only=True, slug_field="slug"
-    )
+    components = TagSlugsField(source="tags.components")
+    platforms = TagSlugsField(source="tags.platforms")
+    impact = TagSlugsField(source="tags.impacts")
     url = serializers.HyperlinkedIdentityField(view_name="api:story-detail", lookup_field="slug")
 
     class Meta:
@@ -107,6 +118,12 @@ class StoryDetailSerializer(StoryListSerializer):
 
     sources = SourceSerializer(many=True, read_only=True)
     components = ComponentRefSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    platforms = serializers.SlugRelatedField(  # type: ignore[assignment]
+        many=True, read_only=True, slug_field="slug"
+    )
+    impact = serializers.SlugRelatedField(  # type: ignore[assignment]
+        source="impacts", many=True, read_only=True, slug_field="slug"
+    )
     upstream = StoryUpstreamSerializer(source="upstream_links", many=True, read_only=True)
     mitigations = StoryMitigationSerializer(source="mitigation_links", many=True, read_only=True)
     verified = serializers.CharField(source="verification")

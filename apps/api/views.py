@@ -45,6 +45,7 @@ from apps.api.serializers import (
     UpstreamIssueSerializer,
 )
 from apps.api.submission_serializers import StoryRetractSerializer
+from apps.catalog.cards import with_tags
 from apps.catalog.exceptions import StoryNotPublic, StoryVersionConflict
 from apps.catalog.filters import (
     ComponentFilterSet,
@@ -105,12 +106,18 @@ class StoryViewSet(
 
     def get_queryset(self) -> QuerySet[Story]:
         if self.action == "list":
-            return Story.objects.public().for_list()
+            return Story.objects.public().for_cards()
         # Moderators edit, and so may read, stories in any status; everyone else sees
         # published stories only.
         if has_role(self.request.user, MODERATOR):
             return Story.objects.for_detail()
         return Story.objects.public().for_detail()
+
+    def paginate_queryset(self, queryset: QuerySet[Story]) -> list[Story] | None:
+        """A page of the list, with its stories' tags read at once (the list's serializer
+        shows them)."""
+        page = super().paginate_queryset(queryset)
+        return with_tags(page) if page is not None and self.action == "list" else page
 
     def known_count(self) -> int | None:
         """A stored total, as the list page has: the whole public catalogue's when nothing

@@ -97,8 +97,9 @@ def test_api_search_costs_the_same_statements_on_any_page_at_any_size(
         run = run_statements(queries)
         assert not any(sql.upper().startswith("SELECT COUNT(") for sql in run), run
         # Typo lookup, the ranked window (and its estimate on PostgreSQL), the page, and
-        # the page's components, platforms and impacts: no count, no sort of every match.
-        expected = 7 if connection.vendor == "postgresql" else 6
+        # the page's components, platforms and impacts (one statement): no count, no sort
+        # of every match.
+        expected = 5 if connection.vendor == "postgresql" else 4
         assert len(run) == expected, run
         return len(run)
 
