@@ -148,6 +148,7 @@ class StoryListView(TemplateView):
                 browse.stories.for_cards(),
                 self.paginate_by,
                 count=stored if isinstance(stored, int) else None,
+                years=counts.get("year", ()) if counts else (),
             )
         page = _requested_page(paginator, self.request)
         stories = with_tags(page.object_list)
