@@ -126,12 +126,15 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     else:
         _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
-    # Set when a connection opens rather than by a statement in every search: pg_trgm's
-    # threshold for the `%` operator, which typo correction uses (apps/search/typos.py
-    # SIMILARITY, asserted equal in tests/search/test_typos.py).
+    # Set when a connection opens rather than by a statement in every search:
+    # - pg_trgm's threshold for the `%` operator, which typo correction uses
+    #   (apps/search/typos.py SIMILARITY, asserted equal in tests/search/test_typos.py);
+    # - scans of a large table start at its first block, not where the last scan of it
+    #   stopped: searches of a common word rank the first matches found (apps/search/
+    #   engine.py SAMPLED), and the same search must find the same ones each time.
     _pg_options = _database.setdefault("OPTIONS", {})
-    _trgm = "-c pg_trgm.similarity_threshold=0.25"
-    _pg_options["options"] = f"{_pg_options.get('options', '')} {_trgm}".strip()
+    _session = "-c pg_trgm.similarity_threshold=0.25 -c synchronize_seqscans=off"
+    _pg_options["options"] = f"{_pg_options.get('options', '')} {_session}".strip()
 else:
     _database.setdefault("OPTIONS", {})["timeout"] = 20
 DATABASES = {"default": _database}

@@ -43,3 +43,12 @@ def test_connections_open_with_the_typo_threshold() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW pg_trgm.similarity_threshold")
         assert float(cursor.fetchone()[0]) == SIMILARITY
+
+
+@pytest.mark.postgres
+def test_connections_scan_tables_from_the_start() -> None:
+    # A scan that stops early (the sampled window of a common word, the typo lookup's
+    # sample) would otherwise start where the last one stopped, and find other stories.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronize_seqscans")
+        assert cursor.fetchone()[0] == "off"
