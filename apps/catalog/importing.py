@@ -31,6 +31,7 @@ from apps.catalog.models import (
     UpstreamIssue,
 )
 from apps.catalog.rendering import rendered_fields
+from apps.catalog.rows import Relations, RowsByStory, rows_by_story
 from apps.catalog.services import stories_claim
 from apps.catalog.signals import catalogue_imported, stories_changed, story_links_written
 from apps.catalog.slugs import slug_words
@@ -223,7 +224,7 @@ _STORY_COLUMNS = (
 )  # fmt: skip
 StoryRow = tuple[Any, ...]
 # Each relation a record holds, as (queryset, the columns read for each story).
-_LINKS: dict[str, tuple[models.QuerySet[Any], tuple[str, ...]]] = {
+_LINKS: Relations = {
     "sources": (Source.objects.order_by("story_id", "position", "id"), ("url", "kind", "title")),
     "components": (Story.components.through.objects.all(), ("component__slug",)),
     "platforms": (Story.platforms.through.objects.all(), ("platform__slug",)),
@@ -237,7 +238,6 @@ _LINKS: dict[str, tuple[models.QuerySet[Any], tuple[str, ...]]] = {
         ("mitigation__slug", "note"),
     ),
 }
-StoryLinks = dict[str, dict[int, list[Any]]]
 
 
 def _stored_records(
@@ -251,20 +251,8 @@ def _stored_records(
     rows = list(Story.objects.filter(slug__in=slugs).values_list(*_STORY_COLUMNS))
     if not rows:
         return {}
-    links = _stored_links([row[0] for row in rows])
+    links = rows_by_story(_LINKS, [row[0] for row in rows])
     return {row[1]: (_story_from_row(row), _record_from_row(row, links, orders)) for row in rows}
-
-
-def _stored_links(ids: list[int]) -> StoryLinks:
-    """{relation: {story id: [its rows, in the record's order]}} for the stories `ids`."""
-    found: StoryLinks = {}
-    for relation, (queryset, columns) in _LINKS.items():
-        rows = found[relation] = {}
-        for story_id, *values in queryset.filter(story_id__in=ids).values_list(
-            "story_id", *columns
-        ):
-            rows.setdefault(story_id, []).append(values[0] if len(values) == 1 else values)
-    return found
 
 
 def _story_from_row(row: StoryRow) -> Story:
@@ -282,13 +270,13 @@ def _story_from_row(row: StoryRow) -> Story:
 
 
 def _record_from_row(
-    row: StoryRow, links: StoryLinks, orders: dict[str, dict[str, int]]
+    row: StoryRow, links: RowsByStory, orders: dict[str, dict[str, int]]
 ) -> StoryRecord:
     (pk, slug, _, _, title, organization, date, precision, summary, _, _, verified,
      symptoms) = row  # fmt: skip
 
     def terms(relation: str, order: str) -> tuple[str, ...]:
-        return _ordered(links[relation].get(pk, ()), orders[order])
+        return _ordered((slug for (slug,) in links[relation].get(pk, ())), orders[order])
 
     return StoryRecord(
         slug=slug,

@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
 
 from apps.catalog.models import (
     Source,
@@ -15,6 +14,7 @@ from apps.catalog.models import (
     public_story_filter,
 )
 from apps.catalog.rendering import html_to_text
+from apps.catalog.rows import Relations, rows_by_story
 from apps.core.sharedcache import catalogue_changed
 from apps.search.models import SearchTerm, StorySearchDocument
 
@@ -27,7 +27,7 @@ _CHUNK = 500
 
 # What a document says of a story beyond its own columns, read as plain rows, one query
 # each and no model instances: (the rows, in the order the story's page lists them; columns).
-_PARTS: dict[str, tuple[QuerySet[Any], tuple[str, ...]]] = {
+_PARTS: Relations = {
     "components": (
         Story.components.through.objects.order_by(
             "component__area__position", "component__position", "component__name"
@@ -53,13 +53,7 @@ _NONE: list[Any] = []
 
 def _documents(ids: list[int]) -> list[StorySearchDocument]:
     """The documents of those of the stories `ids` that exist, in six queries."""
-    parts: dict[str, dict[int, list[Any]]] = {}
-    for part, (queryset, columns) in _PARTS.items():
-        rows = parts[part] = {}
-        for story_id, *values in queryset.filter(story_id__in=ids).values_list(
-            "story_id", *columns
-        ):
-            rows.setdefault(story_id, []).append(values)
+    parts = rows_by_story(_PARTS, ids)
     stories = (
         Story.objects.filter(pk__in=ids)
         .annotate(published=public_story_filter())
