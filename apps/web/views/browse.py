@@ -5,7 +5,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Window
 from django.db.models.functions import Lower, RowNumber
-from django.http import HttpRequest, QueryDict
+from django.http import QueryDict
 from django.views.generic import DetailView, ListView, TemplateView
 
 from apps.catalog.aggregates import stored_aggregate
@@ -19,6 +19,7 @@ from apps.catalog.models import (
     Organization,
     Story,
     StoryMitigation,
+    StoryQuerySet,
 )
 from apps.catalog.paging import PAGE_SIZE, StoryPaginator
 from apps.core.querystrings import with_params
@@ -34,7 +35,7 @@ from apps.search.facets import (
 )
 from apps.search.paging import RankedPaginator, RankedStories, SearchPaginator, about
 from apps.web.views.moved import MovedSlugMixin
-from apps.web.views.paging import page_context, paginate, requested_page
+from apps.web.views.paging import NumberedPagesMixin, paginate
 
 
 def _component_map(counts: dict[str, Any]) -> list[ComponentArea]:
@@ -99,74 +100,88 @@ class HomeView(TemplateView):
         return context
 
 
-class StoryListView(TemplateView):
+class StoryListView(NumberedPagesMixin, ListView):
     """Stories with facets, full-text search, sorting and pagination; the URL holds it all.
 
-    Not ListView: its pagination counts the list with COUNT(*) and bounds pages by that
-    count. Here the count is the stored aggregate's, the search's total or its estimate,
-    and a search by relevance pages over the ranked window, not a queryset; an estimated
-    total must not bound the page numbers either (_requested_page).
+    Its paginators are given the count (the stored aggregate's, the search's total or its
+    estimate) instead of running COUNT(*); a search by relevance pages over the ranked
+    window, not the queryset; an estimated total does not bound the page numbers.
     """
 
     template_name = "web/story_list.html"
+    context_object_name = "stories"
     paginate_by = PAGE_SIZE
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        params = self.request.GET
-        browse = browse_stories(params)
-        search = browse.search
-        # The counts of the whole catalogue and of a few filter values are stored until
-        # the catalogue changes; a search counts its facets over its ranked matches.
-        counts: dict[str, Any] | None = None
-        facet_note = ""
+    def get_queryset(self) -> StoryQuerySet:
+        self.browse = browse_stories(self.request.GET)
+        self.counts, self.facet_note = self._facet_counts()
+        return self.browse.stories.for_cards()
+
+    def _facet_counts(self) -> tuple[dict[str, Any], str]:
+        """The facet counts, and a note on what they count. Those of the whole catalogue
+        and of a few filter values are stored until the catalogue changes; a search counts
+        its facets over its ranked matches."""
+        browse, search = self.browse, self.browse.search
         if browse.whole_catalogue:
-            counts = public_facet_counts()
-        elif search is None:
-            counts = filtered_facet_counts(browse.stories, browse.active)
-        else:
-            ranked = Story.objects.public().filter(pk__in=search.story_ids)
-            counts = facet_counts(ranked, organizations=params.getlist("organization"))
-            if search.capped:
-                facet_note = f"Counts among the {len(search.story_ids):,} ranked matches."
-        paginator: Paginator
-        if search is not None and browse.sort == "relevance":
-            rows = with_highlights(browse.query, Story.objects.public().for_cards())
-            paginator = RankedPaginator(RankedStories(search, rows), self.paginate_by)
-        elif search is not None:
+            return public_facet_counts(), ""
+        if search is None:
+            return filtered_facet_counts(browse.stories, browse.active), ""
+        ranked = Story.objects.public().filter(pk__in=search.story_ids)
+        counts = facet_counts(ranked, organizations=self.request.GET.getlist("organization"))
+        if not search.capped:
+            return counts, ""
+        return counts, f"Counts among the {len(search.story_ids):,} ranked matches."
+
+    def get_paginator(self, queryset: Any, per_page: int, *args: Any, **kwargs: Any) -> Paginator:
+        query, search = self.browse.query, self.browse.search
+        if search is not None and self.browse.sort == "relevance":
+            rows = with_highlights(query, Story.objects.public().for_cards())
+            return RankedPaginator(RankedStories(search, rows), per_page)
+        if search is not None:
             # Another sort of a search: the search's total (exact, or its estimate when
             # very many stories match), never a count over every match.
-            paginator = SearchPaginator(
-                with_highlights(browse.query, browse.stories.for_cards()),
-                self.paginate_by,
+            return SearchPaginator(
+                with_highlights(query, queryset),
+                per_page,
                 count=search.total,
                 estimated=search.estimated,
             )
-        else:
-            stored = counts.get("total") if counts else None
-            paginator = StoryPaginator(
-                browse.stories.for_cards(),
-                self.paginate_by,
-                count=stored if isinstance(stored, int) else None,
-                years=counts.get("year", ()) if counts else (),
-            )
-        page = _requested_page(paginator, self.request)
-        stories = with_tags(page.object_list)
-        facets = story_facets(browse.stories, params, counts=counts)
+        stored = self.counts.get("total")
+        return StoryPaginator(
+            queryset,
+            per_page,
+            count=stored if isinstance(stored, int) else None,
+            years=self.counts.get("year", ()),
+        )
+
+    def requested_page(self, paginator: Paginator) -> Page:
+        """requested_page(), except that an estimated search total does not bound the page
+        numbers: any page reachable by "next" can be asked for."""
+        raw = self.request.GET.get("page", "")
+        if isinstance(paginator, SearchPaginator) and paginator.estimated and raw.isdigit():
+            return paginator.page(max(1, int(raw)))
+        return super().requested_page(paginator)
+
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Paginator, Page, Any, bool]:
+        paginator, page, stories, is_paginated = super().paginate_queryset(queryset, page_size)
+        return paginator, page, with_tags(stories), is_paginated
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        params, browse, paginator = self.request.GET, self.browse, context["paginator"]
+        facets = story_facets(browse.stories, params, counts=self.counts)
         estimated = isinstance(paginator, SearchPaginator) and paginator.estimated
         count = about(paginator.count) if estimated else paginator.count
         context.update(
             browse=browse,
             query=browse.query.text,
-            **page_context(paginator, page),
-            stories=stories,
             facets=facets,
-            facet_note=facet_note,
+            facet_note=self.facet_note,
             result_count=count,
             result_label=f"{count:,}",
             estimated=estimated,
             chips=_chips(params, facets),
-            snippets=page_snippets(browse.query, stories) if browse.searching else {},
+            snippets=page_snippets(browse.query, context["stories"]) if browse.searching else {},
             sorts=[
                 (key, label, with_params(params, sort=key), key == browse.sort)
                 for key, label in SORTS.items()
@@ -175,15 +190,6 @@ class StoryListView(TemplateView):
             feed_query=params.urlencode(),
         )
         return context
-
-
-def _requested_page(paginator: Paginator, request: HttpRequest) -> Page:
-    """requested_page(), except that an estimated search total does not bound the page
-    numbers: any page reachable by "next" can be asked for."""
-    raw = request.GET.get("page", "")
-    if isinstance(paginator, SearchPaginator) and paginator.estimated and raw.isdigit():
-        return paginator.page(max(1, int(raw)))
-    return requested_page(paginator, request)
 
 
 def _chips(params: QueryDict, facets: list[Facet]) -> list[tuple[str, str, str]]:
@@ -320,22 +326,25 @@ class MitigationDetailView(MovedSlugMixin, DetailView):
         return context
 
 
-class OrganizationListView(TemplateView):
+class OrganizationListView(NumberedPagesMixin, ListView):
     """Organizations with a public story, by name, paginated; counts are stored."""
 
     template_name = "web/organization_list.html"
+    context_object_name = "organizations"
     paginate_by = 100
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        self.counts = organization_counts()
+        # "eBay" among the Es, not after "Zalando".
+        return Organization.objects.public().order_by(Lower("name"), "slug")
+
+    def get_paginator(self, queryset: Any, per_page: int, *args: Any, **kwargs: Any) -> Paginator:
+        return StoryPaginator(queryset, per_page, count=len(self.counts))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = organization_counts()
-        # "eBay" among the Es, not after "Zalando".
-        public = Organization.objects.public().order_by(Lower("name"), "slug")
-        paginator = StoryPaginator(public, self.paginate_by, count=len(counts))
-        page = requested_page(paginator, self.request)
-        for organization in page.object_list:
-            organization.story_count = counts.get(f"o{organization.pk}", 0)
-        context.update(**page_context(paginator, page), organizations=page.object_list)
+        for organization in context["organizations"]:
+            organization.story_count = self.counts.get(f"o{organization.pk}", 0)
         return context
 
 

@@ -45,6 +45,28 @@ def page_context(paginator: Paginator, page: Page) -> dict[str, Any]:
     }
 
 
+class NumberedPagesMixin:
+    """ListView's pagination with this site's pages: the page requested_page() reads (a
+    NoSuchPage 404 rather than Django's), the numbered links of page_context(). Views that
+    know their count give their paginator through get_paginator()."""
+
+    request: HttpRequest
+
+    def requested_page(self, paginator: Paginator) -> Page:
+        return requested_page(paginator, self.request)
+
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Paginator, Page, Any, bool]:
+        """(paginator, page, the page's rows, is_paginated), as ListView expects."""
+        paginator = self.get_paginator(queryset, page_size)  # type: ignore[attr-defined]
+        page = self.requested_page(paginator)
+        return paginator, page, page.object_list, paginator.num_pages > 1
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context.update(page_context(context["paginator"], context["page_obj"]))
+        return context
+
+
 def paginate(
     request: HttpRequest, stories: QuerySet[Any], *, count: int | None = None
 ) -> dict[str, Any]:
