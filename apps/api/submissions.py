@@ -55,7 +55,7 @@ from apps.submissions.services import (
     submission_request_changes,
 )
 from apps.submissions.submitting import submit
-from apps.submissions.wording import API_ADVICE, conflict_message
+from apps.submissions.wording import Advice, conflict_message
 
 T = TypeVar("T")
 EXTRA_KEYS = tuple(SubmissionExtrasSerializer().fields)
@@ -68,6 +68,15 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=True,
     description="The ETag of the submission from your last GET of it.",
+)
+
+
+# What the API advises after a refused change of a submission.
+API_ADVICE = Advice(
+    seen="read",
+    retry="GET it again and retry.",
+    review_again="GET the submission again and send its story_version to approve the new diff.",
+    approve_again="approve the submission again.",
 )
 
 

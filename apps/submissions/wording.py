@@ -1,6 +1,6 @@
 """What a refused change of a submission is called. The pages and the API say the same
-thing happened and each adds its own advice on what to do next (reload the page; GET the
-submission again)."""
+thing happened and each adds its own advice on what to do next, kept with the face that
+gives it (apps.submissions.views.helpers.PAGE_ADVICE, apps.api.submissions.API_ADVICE)."""
 
 from dataclasses import dataclass
 
@@ -27,21 +27,7 @@ class Advice:
     approve_again: str  # after another story was published at the same moment
 
 
-PAGE_ADVICE = Advice(
-    seen="opened",
-    retry="Reload it and try again.",
-    review_again="reload it and review again.",
-    approve_again="reload the submission and approve it again.",
-)
-API_ADVICE = Advice(
-    seen="read",
-    retry="GET it again and retry.",
-    review_again="GET the submission again and send its story_version to approve the new diff.",
-    approve_again="approve the submission again.",
-)
-
-
-def conflict_message(exc: SubmissionConflict, advice: Advice = PAGE_ADVICE) -> str:
+def conflict_message(exc: SubmissionConflict, advice: Advice) -> str:
     """The sentence for a refused change, with `advice` for the reader."""
     submission = exc.submission
     status = f"“{submission.get_status_display()}”" if submission is not None else ""

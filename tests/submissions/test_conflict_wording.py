@@ -10,7 +10,7 @@ from apps.core.models import AuditAction
 from apps.submissions.exceptions import ConflictReason, SubmissionConflict
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_create
-from apps.submissions.wording import conflict_message
+from apps.submissions.views.helpers import conflict_text
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def rejected(payload: dict[str, Any], moderator: User) -> Submission:
 
 def test_every_reason_has_a_sentence(rejected: Submission) -> None:
     for reason in ConflictReason:
-        message = conflict_message(SubmissionConflict(reason, submission=rejected))
+        message = conflict_text(SubmissionConflict(reason, submission=rejected))
         assert message.endswith(".") and reason.value not in message
 
 
@@ -33,7 +33,7 @@ def test_someone_else_changed_it_names_who_when_and_the_status(
     rejected: Submission, moderator: User
 ) -> None:
     entry = audit.record(action=AuditAction.REJECTED, actor=moderator, submission=rejected)
-    message = conflict_message(
+    message = conflict_text(
         SubmissionConflict(ConflictReason.SUBMISSION_CHANGED, submission=rejected, last_entry=entry)
     )
     assert message == (
@@ -55,7 +55,7 @@ def test_a_status_that_forbids_the_action_names_both(
     rejected: Submission, action: AuditAction, verb: str
 ) -> None:
     exc = SubmissionConflict(ConflictReason.WRONG_STATUS, submission=rejected, action=action)
-    assert conflict_message(exc) == f"A submission that is “Rejected” cannot be {verb}."
+    assert conflict_text(exc) == f"A submission that is “Rejected” cannot be {verb}."
 
 
 @pytest.mark.parametrize(
@@ -67,4 +67,4 @@ def test_a_status_that_forbids_the_action_names_both(
     ],
 )
 def test_story_reasons(reason: ConflictReason, text: str) -> None:
-    assert conflict_message(SubmissionConflict(reason)).startswith(text)
+    assert conflict_text(SubmissionConflict(reason)).startswith(text)

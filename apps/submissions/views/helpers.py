@@ -21,8 +21,23 @@ from apps.catalog.models import (
 )
 from apps.core.roles import MODERATOR, has_role
 from apps.submissions.duplicates import Duplicate, find_duplicates
+from apps.submissions.exceptions import SubmissionConflict
 from apps.submissions.models import Submission
 from apps.submissions.ratelimit import RateLimited
+from apps.submissions.wording import Advice, conflict_message
+
+# What the pages advise after a refused change of a submission.
+PAGE_ADVICE = Advice(
+    seen="opened",
+    retry="Reload it and try again.",
+    review_again="reload it and review again.",
+    approve_again="reload the submission and approve it again.",
+)
+
+
+def conflict_text(exc: SubmissionConflict) -> str:
+    """The pages' sentence for a change of a submission the workflow refused."""
+    return conflict_message(exc, PAGE_ADVICE)
 
 
 class FormOutdated(Exception):

@@ -30,8 +30,12 @@ from apps.submissions.services import (
     submission_reject,
     submission_request_changes,
 )
-from apps.submissions.views.helpers import ModeratorRequiredMixin, PrivatePageMixin, payload_view
-from apps.submissions.wording import conflict_message
+from apps.submissions.views.helpers import (
+    ModeratorRequiredMixin,
+    PrivatePageMixin,
+    conflict_text,
+    payload_view,
+)
 
 EARLIER_SHOWN = 20
 
@@ -175,7 +179,7 @@ class ReviewView(ModeratorRequiredMixin, PrivatePageMixin, TemplateView):
         try:
             self.perform(action, submission, form.cleaned_data)
         except SubmissionConflict as exc:
-            form.add_error(None, conflict_message(exc))
+            form.add_error(None, conflict_text(exc))
             return self.render_to_response(self.get_context_data(bound=form), status=409)
         except SubmissionInvalid as exc:
             for problem in exc.problems:

@@ -36,11 +36,11 @@ from apps.submissions.submitting import submit
 from apps.submissions.views.helpers import (
     FormOutdated,
     component_areas,
+    conflict_text,
     public_duplicates,
     rate_limited_context,
     too_many_requests,
 )
-from apps.submissions.wording import conflict_message
 
 THANKS = (
     "Thank you: your submission is waiting for review. Bookmark this page: its address "
@@ -130,7 +130,7 @@ class StoryFormPage(TemplateResponseMixin, ContextMixin, View):
             apply_problems(form, formset, exc.by_field(), self.rows)
             return self.render_forms(form, formset, status=400)
         except SubmissionConflict as exc:
-            return self.conflict(form, formset, conflict_message(exc))
+            return self.conflict(form, formset, conflict_text(exc))
         except FormOutdated as exc:
             return self.conflict(form, formset, str(exc))
         messages.success(request, _thanks(submission) if not self.revising else REVISED)
