@@ -11,12 +11,14 @@ import traceback
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client
 from django.test.utils import setup_test_environment
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import ImpactKind
+from apps.catalog.refresh import QUEUED_KEY
 from apps.core import outbox
 from apps.submissions.models import Submission
 from config import cache as cache_backend
@@ -101,6 +103,10 @@ def _round(browser: Client, moderation: Client, api: APIClient, first: int) -> d
         )
     )
     results["api_approve"] = {"status": response.status_code, "seconds": elapsed}
+    # The approvals left catalogue changes pending: the first reader asks for a refresh.
+    cache.delete(QUEUED_KEY)
+    response, elapsed = _timed(lambda: browser.get("/"))
+    results["home"] = {"status": response.status_code, "seconds": elapsed}
     return results
 
 

@@ -79,6 +79,7 @@ def test_requests_that_enqueue_answer_quickly(
     assert timings["web_approve"]["status"] == 302  # type: ignore[index]
     assert timings["web_submit_2"]["status"] == 302  # type: ignore[index]
     assert timings["api_approve"]["status"] == 200  # type: ignore[index]
+    assert timings["home"]["status"] == 200  # type: ignore[index]
     slow = {name: t["seconds"] for name, t in timings.items() if t["seconds"] >= LIMIT_SECONDS}  # type: ignore[index]
     assert not slow, f"slower than {LIMIT_SECONDS} s: {slow}\n{result.stderr[-6000:]}"
 

@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from kombu.exceptions import OperationalError
 
 from apps.catalog import tasks
 from apps.catalog.models import CatalogueChange, Story
-from apps.catalog.refresh import refresh_aggregates
+from apps.catalog.refresh import QUEUED_KEY, refresh_aggregates
 from tests.factories import ComponentFactory, StoryFactory
 
 
@@ -26,7 +27,11 @@ def queued(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[None
     """A broker stands in at the network edge: queued refreshes are recorded, not run."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     calls: list[None] = []
-    monkeypatch.setattr(tasks.refresh_catalogue_aggregates, "delay", lambda: calls.append(None))
+    monkeypatch.setattr(
+        tasks.refresh_catalogue_aggregates,
+        "apply_async",
+        lambda *args, **kwargs: calls.append(None),
+    )
     cache.clear()
     yield calls
     cache.clear()
@@ -57,6 +62,37 @@ def test_with_a_worker_readers_get_stored_counts_and_queue_one_refresh(
     assert _home_count(client) == 2
     assert client.get("/components/dns/").context["paginator"].count == 2
     assert len(queued) == 1
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_readers_get_stored_counts(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kombu raises its OperationalError, not an OSError, when the broker refuses the
+    connection: the first page read after a write answered 500 on each worker, once a
+    minute. The publish does not retry, and readers after it do not try again at once."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    attempts: list[dict[str, Any]] = []
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        attempts.append(kwargs)
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.refresh_catalogue_aggregates, "apply_async", refused)
+    cache.clear()
+    StoryFactory()
+    refresh_aggregates()
+    StoryFactory()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["story_count"] == 1  # as of the stored version
+    assert attempts == [{"retry": False}]
+    assert client.get("/api/v1/stories/").status_code == 200
+    assert len(attempts) == 1
+    cache.delete(QUEUED_KEY)  # as when it expires
+    assert client.get("/stories/").status_code == 200
+    assert len(attempts) == 2
+    cache.clear()
 
 
 @pytest.mark.django_db
