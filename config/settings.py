@@ -136,7 +136,10 @@ if _database["ENGINE"] == "django.db.backends.postgresql":
     _session = "-c pg_trgm.similarity_threshold=0.25 -c synchronize_seqscans=off"
     _pg_options["options"] = f"{_pg_options.get('options', '')} {_session}".strip()
 else:
-    _database.setdefault("OPTIONS", {})["timeout"] = 20
+    # A write transaction takes SQLite's write lock when it begins, so a second writer
+    # waits up to `timeout` for it: begun as a reader, it failed at its first write with
+    # "database is locked" (SQLite cannot wait there without risking a deadlock).
+    _database.setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
