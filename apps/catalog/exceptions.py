@@ -26,6 +26,6 @@ class SourceTaken(Exception):
     """A source URL already belongs to another story."""
 
     def __init__(self, url: str, story: "Story") -> None:
-        super().__init__(f"{url} is already a source of the story {story.slug!r}")
+        super().__init__(url, story.slug)
         self.url = url
         self.story = story
