@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from apps.catalog.models import Component, ComponentArea, ImpactKind, Platform, Story
-from apps.catalog.slugs import slug_url
+from apps.catalog.slugs import filtered_url, slug_url
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,18 @@ class ComponentTag(Tag):
         return slug_url("web:component-detail", self.slug)
 
 
+@dataclass(frozen=True)
+class PlatformTag(Tag):
+    def get_absolute_url(self) -> str:
+        return filtered_url("web:story-list", "platform", self.slug)
+
+
 @dataclass
 class StoryTags:
     """A story's tags, each kind in the taxonomy's order (as the models' Meta.ordering)."""
 
     components: list[ComponentTag] = field(default_factory=list)
-    platforms: list[Tag] = field(default_factory=list)
+    platforms: list[PlatformTag] = field(default_factory=list)
     impacts: list[Tag] = field(default_factory=list)
 
 
@@ -50,7 +56,7 @@ def with_tags(stories: Iterable[Story]) -> list[Story]:
             if kind == "c":
                 tags[story_id].components.append(ComponentTag(slug, name))
             elif kind == "p":
-                tags[story_id].platforms.append(Tag(slug, name))
+                tags[story_id].platforms.append(PlatformTag(slug, name))
             else:
                 tags[story_id].impacts.append(Tag(slug, name))
     return stories

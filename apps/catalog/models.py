@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString
 
 from apps.catalog.exceptions import StoryVersionConflict
 from apps.catalog.rendering import rendered_fields, stored_html, validate_markdown
-from apps.catalog.slugs import slug_url
+from apps.catalog.slugs import filtered_url, slug_url
 from apps.core.limits import MAX_LINK_NOTE, MAX_ORGANIZATION, MAX_SLUG, MAX_TITLE, MAX_URL
 
 
@@ -159,6 +159,10 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        """The stories on this platform (a platform has no page of its own)."""
+        return filtered_url("web:story-list", "platform", self.slug)
 
 
 class ImpactKind(models.Model):

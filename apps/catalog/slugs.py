@@ -10,6 +10,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -43,6 +44,20 @@ def slug_url(viewname: str, slug: str) -> str:
     urlconf = get_urlconf() or settings.ROOT_URLCONF
     before, after = _around_slug(viewname, urlconf, get_script_prefix())
     return f"{before}{slug}{after}"
+
+
+def filtered_url(viewname: str, name: str, slug: str) -> str:
+    """reverse(viewname) with the query string ?<name>=<slug>: a list filtered to one
+    value, reversed once per URL configuration and script prefix (every card links its
+    platforms)."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    value = slug if is_slug(slug) else quote(slug, safe="")
+    return f"{_reversed(viewname, urlconf, get_script_prefix())}?{name}={value}"
+
+
+@functools.lru_cache(maxsize=64)
+def _reversed(viewname: str, urlconf: str, prefix: str) -> str:
+    return reverse(viewname, urlconf=urlconf)
 
 
 _PLACEHOLDER = "0slug0"

@@ -87,7 +87,9 @@ class SearchResults:
     `matches`: every matching story (unordered), for paging past the window and other
     sorts. `full_count`: how many of the ranked match every word (when fewer than FEW do,
     stories matching some words follow them). `partial`: no story matched every word.
-    `corrections`: typed word -> the indexed word it was also searched as.
+    `corrections`: typed word -> the indexed word it was also searched as. `highlight`
+    (PostgreSQL): the tsquery, as text, whose words the highlights mark: every
+    alternative once.
     """
 
     query: ParsedQuery
@@ -99,6 +101,7 @@ class SearchResults:
     full_count: int = 0
     corrections: dict[str, str] = field(default_factory=dict)
     matches: QuerySet[Story] | None = None
+    highlight: str = ""
 
     @property
     def capped(self) -> bool:
@@ -171,7 +174,9 @@ def search_stories(query: str | ParsedQuery, stories: QuerySet[Story]) -> Search
             parsed, results.corrections = lookup.query, lookup.corrections
             results.query = parsed
             if connection.vendor == "postgresql":
-                _postgres_ranked(_PostgresQueries.of(parsed, lookup.tsqueries), stories, results)
+                queries = _PostgresQueries.of(parsed, lookup.tsqueries)
+                _postgres_ranked(queries, stories, results)
+                results.highlight = queries.highlight
             else:
                 _sqlite_ranked(parsed, stories, results)
     except DatabaseError:
@@ -298,6 +303,11 @@ class _PostgresQueries:
     groups: list[str]
     alternatives: list[str]
     excluded: str
+    # Every alternative once, none dropped (a dropped phrase's words would go unmarked):
+    # ts_headline reads each operand for every word of the text, and the thesaurus repeats
+    # some ("DNS lookup" and "dns lookups"): with them twice, a page's passages took twice
+    # as long.
+    highlight: str
 
     @staticmethod
     def _excluded_text(parsed: ParsedQuery) -> str:
@@ -314,8 +324,8 @@ class _PostgresQueries:
         per_group = [[tsqueries[quoted(a)] for a in g.alternatives] for g in parsed.groups]
         excluded = tsqueries[cls._excluded_text(parsed)] if parsed.excluded else ""
         groups = [_either(_simplest(alternatives)) for alternatives in per_group]
-        every = _simplest([t for alternatives in per_group for t in alternatives])
-        return cls(groups, every, excluded)
+        every = [t for alternatives in per_group for t in alternatives]
+        return cls(groups, _simplest(every), excluded, _either(list(dict.fromkeys(every))))
 
     @property
     def several(self) -> bool:
@@ -626,13 +636,14 @@ def snippets(query: ParsedQuery, story_ids: list[int]) -> dict[int, Highlight]:
 _HEADLINES = ("headline_title", "headline_symptoms", "headline_passage")
 
 
-def with_highlights(query: ParsedQuery, stories: QuerySet[Story]) -> QuerySet[Story]:
-    """On PostgreSQL, `stories` with their highlights computed by the statement that reads
-    them, so a page of results needs no statement of its own for them (see
+def with_highlights(search: SearchResults, stories: QuerySet[Story]) -> QuerySet[Story]:
+    """On PostgreSQL, `stories` with the highlights of `search` computed by the statement
+    that reads them, so a page of results needs no statement of its own for them (see
     `page_snippets`); elsewhere `stories` unchanged."""
-    if query.is_empty or connection.vendor != "postgresql":
+    if search.query.is_empty or connection.vendor != "postgresql":
         return stories
-    return stories.annotate(**_postgres_headlines(query, "search_document__"))
+    tsquery = _TsQuery(search.highlight) if search.highlight else None
+    return stories.annotate(**_postgres_headlines(search.query, "search_document__", tsquery))
 
 
 def page_snippets(query: ParsedQuery, stories: list[Story]) -> dict[int, Highlight]:
@@ -664,11 +675,15 @@ def _highlights(rows: list[tuple[int, str, str, str]]) -> dict[int, Highlight]:
     return result
 
 
-def _postgres_headlines(query: ParsedQuery, prefix: str = "") -> dict[str, Expression]:
+def _postgres_headlines(
+    query: ParsedQuery, prefix: str = "", tsquery: SearchQuery | None = None
+) -> dict[str, Expression]:
     """ts_headline of the document's title, symptoms and body, under _HEADLINES' names;
-    `prefix` is the path from the queried model to the document. The body's passage is
-    shown only when no symptom matched, and only then computed (the longest text)."""
-    tsquery = _tsquery(query.any_websearch())
+    `prefix` is the path from the queried model to the document; `tsquery` the words to
+    mark, by default every alternative of `query`. The body's passage is shown only when
+    no symptom matched, and only then computed (the longest text)."""
+    if tsquery is None:
+        tsquery = _tsquery(query.any_websearch())
     marks = {"config": SEARCH_CONFIG, "start_sel": _START, "stop_sel": _STOP}
     title, symptoms, passage = _HEADLINES
 

@@ -110,8 +110,10 @@ def _facet_sql(ids_sql: str) -> str:
         "GROUP BY i.slug, i.name, i.position "
         f"UNION ALL SELECT 'kind', s.kind, s.kind, 0, COUNT(DISTINCT s.story_id) FROM {source} s "
         "JOIN ids ON ids.id = s.story_id GROUP BY s.kind "
-        "UNION ALL SELECT 'organization', o.slug, o.name, 0, COUNT(*) FROM ids "
-        f"JOIN {organization} o ON o.id = ids.organization_id GROUP BY o.slug, o.name "
+        # Counted before the join: a hundred organizations joined, not every story's.
+        "UNION ALL SELECT 'organization', o.slug, o.name, 0, g.n FROM (SELECT "
+        "organization_id, COUNT(*) AS n FROM ids GROUP BY organization_id) g "
+        f"JOIN {organization} o ON o.id = g.organization_id "
         f"UNION ALL SELECT 'year', CAST({year} AS TEXT), '', 0, COUNT(*) FROM ids GROUP BY {year} "
         "UNION ALL SELECT 'total', '', '', 0, COUNT(*) FROM ids "
         "UNION ALL SELECT 'pending', '', '', 0, COUNT(*) "

@@ -133,15 +133,15 @@ class StoryListView(NumberedPagesMixin, ListView):
         return counts, f"Counts among the {len(search.story_ids):,} ranked matches."
 
     def get_paginator(self, queryset: Any, per_page: int, *args: Any, **kwargs: Any) -> Paginator:
-        query, search = self.browse.query, self.browse.search
+        search = self.browse.search
         if search is not None and self.browse.sort == "relevance":
-            rows = with_highlights(query, Story.objects.public().for_cards())
+            rows = with_highlights(search, Story.objects.public().for_cards())
             return RankedPaginator(RankedStories(search, rows), per_page)
         if search is not None:
             # Another sort of a search: the search's total (exact, or its estimate when
             # very many stories match), never a count over every match.
             return SearchPaginator(
-                with_highlights(query, queryset),
+                with_highlights(search, queryset),
                 per_page,
                 count=search.total,
                 estimated=search.estimated,
