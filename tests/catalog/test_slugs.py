@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.catalog.models import Organization, Story, StoryStatus
-from apps.catalog.slugs import is_slug, slug_url, slug_words
+from apps.catalog.slugs import filtered_url, is_slug, slug_url, slug_words
 from apps.submissions.models import Submission, SubmissionStatus
 from apps.submissions.services import submission_approve, submission_create
 from tests.factories import OrganizationFactory, StoryFactory
@@ -248,3 +248,14 @@ def test_slug_url_leaves_other_values_to_reverse() -> None:
     assert slug_url("web:story-detail", "Foo_Bar") == "/stories/Foo_Bar/"
     with pytest.raises(NoReverseMatch):
         slug_url("web:story-detail", "a b")
+
+
+def test_filtered_url_is_the_list_with_one_value() -> None:
+    assert filtered_url("web:story-list", "platform", "aws") == "/stories/?platform=aws"
+    # A stored value that is not a slug is quoted, never read as more parameters.
+    assert filtered_url("web:story-list", "platform", "a&b=c") == "/stories/?platform=a%26b%3Dc"
+    try:
+        set_script_prefix("/kfs/")
+        assert filtered_url("web:story-list", "platform", "gke") == "/kfs/stories/?platform=gke"
+    finally:
+        set_script_prefix("/")

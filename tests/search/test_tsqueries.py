@@ -42,6 +42,31 @@ def test_phrases_that_imply_nothing_else_stay() -> None:
     assert _simplest(["'a' | 'b'", "'a'"]) == ["'a' | 'b'", "'a'"]
 
 
+def test_highlights_mark_every_alternative_once() -> None:
+    """The passages' tsquery keeps each alternative, an implied one too (its words are
+    marked), but never twice: ts_headline's time grows with the operands it reads."""
+    parsed = parse_query("dns lookups take 5 seconds")
+    dns = "'dns' <-> 'lookup'"
+    tsqueries = {quoted(a): dns for g in parsed.groups for a in g.alternatives}
+    tsqueries |= {
+        quoted("DNS queries"): "'dns' <-> 'queri'",
+        quoted("DNS query"): "'dns' <-> 'queri'",
+    }
+    tsqueries |= {quoted("name resolution"): "'name' <-> 'resolut'", quoted("DNS requests"): ""}
+    tsqueries |= {quoted("take"): "'take'", quoted("seconds"): "'second'"}
+    queries = _PostgresQueries.of(parsed, tsqueries)
+    assert queries.highlight == _either(
+        [dns, "'dns' <-> 'queri'", "'name' <-> 'resolut'", "'take'", "'second'"]
+    )
+    implied = _PostgresQueries.of(
+        parse_query("throttling"),
+        {quoted(a): "'throttl'" for a in parse_query("throttling").groups[0].alternatives}
+        | {quoted("CPU throttling"): "'cpu' <-> 'throttl'"},
+    )
+    assert implied.alternatives == ["'throttl'"]
+    assert "'cpu' <-> 'throttl'" in implied.highlight
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize(
