@@ -23,6 +23,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.rendering import validate_markdown
 from apps.catalog.storyfiles.parsing import symptom_problems
+from apps.catalog.storyfiles.payload import LIST_LIMITS
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.core.limits import MAX_SUMMARY, MAX_TITLE
 
@@ -203,6 +204,18 @@ class StoryWriteSerializer(StrictFieldsMixin, serializers.Serializer[Story]):
         help_text="Text verbatim from the source, one symptom per entry (at most 20 entries "
         "of at most 300 characters).",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Each entry of these lists costs a query: their lengths are checked first.
+        if isinstance(data, Mapping):
+            too_long = {
+                key: [f"At most {LIST_LIMITS[key]} entries are allowed."]
+                for key in ("components", "platforms", "impact")
+                if isinstance(data.get(key), list) and len(data[key]) > LIST_LIMITS[key]
+            }
+            if too_long:
+                raise serializers.ValidationError(too_long)
+        return super().to_internal_value(data)
 
     def validate_title(self, value: str) -> str:
         return " ".join(_plain_text(value).split())

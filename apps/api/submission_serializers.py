@@ -69,7 +69,10 @@ class StoryPayloadSerializer(serializers.Serializer[Any]):
     )
     sources = PayloadSourceSerializer(many=True, max_length=LIST_LIMITS["sources"])
     components = serializers.ListField(
-        child=serializers.SlugField(), min_length=1, help_text="Component slugs."
+        child=serializers.SlugField(),
+        min_length=1,
+        max_length=LIST_LIMITS["components"],
+        help_text="Component slugs.",
     )
     symptoms = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
@@ -79,10 +82,16 @@ class StoryPayloadSerializer(serializers.Serializer[Any]):
         "names, each verbatim from the source (one line, at most 300 characters).",
     )
     platforms = serializers.ListField(
-        child=serializers.SlugField(), required=False, help_text="Platform slugs."
+        child=serializers.SlugField(),
+        required=False,
+        max_length=LIST_LIMITS["platforms"],
+        help_text="Platform slugs.",
     )
     impact = serializers.ListField(
-        child=serializers.SlugField(), required=False, help_text="Impact slugs."
+        child=serializers.SlugField(),
+        required=False,
+        max_length=LIST_LIMITS["impact"],
+        help_text="Impact slugs.",
     )
     upstream = PayloadUpstreamSerializer(
         many=True, required=False, max_length=LIST_LIMITS["upstream"]

@@ -18,6 +18,10 @@ MAX_UPSTREAM = 20
 MAX_MITIGATIONS = 20
 MAX_SYMPTOM = 300
 MAX_SYMPTOMS = 20
+# Each term once; the longest curated list has 19 components and 2 platforms or impacts.
+MAX_COMPONENTS = 30
+MAX_PLATFORMS = 10
+MAX_IMPACTS = 10
 MAX_LINK_NOTE = 500  # the note on one upstream issue or mitigation of a story
 
 # What people send about a story.

@@ -6,13 +6,25 @@ from typing import Any
 from apps.catalog.storyfiles.parsing import Checker, TermOrders, story_from_meta
 from apps.catalog.storyfiles.plaintext import text_problems
 from apps.catalog.storyfiles.records import Problem, StoryRecord
-from apps.core.limits import MAX_MITIGATIONS, MAX_SOURCES, MAX_SYMPTOMS, MAX_UPSTREAM
+from apps.core.limits import (
+    MAX_COMPONENTS,
+    MAX_IMPACTS,
+    MAX_MITIGATIONS,
+    MAX_PLATFORMS,
+    MAX_SOURCES,
+    MAX_SYMPTOMS,
+    MAX_UPSTREAM,
+)
 
+# Checked before any entry is, so a long list costs one message, not one per entry.
 LIST_LIMITS = {
     "sources": MAX_SOURCES,
     "upstream": MAX_UPSTREAM,
     "mitigations": MAX_MITIGATIONS,
     "symptoms": MAX_SYMPTOMS,
+    "components": MAX_COMPONENTS,
+    "platforms": MAX_PLATFORMS,
+    "impact": MAX_IMPACTS,
 }
 
 # Keys a submitter may send; `verified` is the moderator's call, made on approval.
