@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -177,3 +179,14 @@ def test_story_page_query_count_is_constant(client: Client, published: Story) ->
         SourceFactory(story=published)
         published.components.add(ComponentFactory())
     assert _queries(client, published.get_absolute_url()) == few
+
+
+def test_a_request_the_site_cannot_read_gets_a_page_that_says_why(
+    client: Client, settings: Any
+) -> None:
+    # Django's own 400 said only "Bad Request (400)" (a 10 MB form, too many fields).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/submit/", {"summary": "a" * 2000})
+    assert response.status_code == 400
+    assert b"could not read what your browser sent" in response.content
+    assert client.get("/", HTTP_HOST="evil.example.org").status_code == 400
