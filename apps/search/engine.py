@@ -17,27 +17,24 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import (
-    BooleanField,
     Case,
     Exists,
     Expression,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     TextField,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate, StrIndex
+from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -202,7 +199,8 @@ def _postgres_ranked(
     """Two statements: the ranked window with the number of full and partial matches found
     (each tier stops after RANKED rows), and the planner's estimate of all matches, used
     when a tier stopped."""
-    sql, params = _window_statement(queries, stories)
+    allowed = _where(StorySearchDocument.objects.filter(_of_stories(stories)))
+    sql, params = _window_statement(queries, allowed)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -214,8 +212,7 @@ def _postgres_ranked(
         query = queries.matches_any if widened else queries.matches_all
         found = any_found if widened else full_count
         # Always asked, so every search runs the same statements.
-        documents = StorySearchDocument.objects.public().filter(_of_stories(stories))
-        estimate = _estimate(documents.filter(vector=query), cursor)
+        estimate = _estimate(query.text, allowed, cursor)
     results.matches = stories.filter(search_document__published=True, search_document__vector=query)
     if found <= RANKED:
         results.total = found
@@ -365,10 +362,25 @@ def _of_stories(stories: QuerySet[Story]) -> Exists:
     return Exists(stories.filter(pk=OuterRef("story_id")))
 
 
-def _window_statement(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[str, list]:
+# The documents' table, also the name each tier's CTE of matches is read under, so that
+# the compiled condition on the stories searched (which names the table) applies to it.
+_DOCUMENTS = f'"{StorySearchDocument._meta.db_table}"'
+# `vector @@ query` with the query's phrase operators (<->, <N>) read as AND: the GIN index
+# answers it without reading the documents, and it matches at least the stories that the
+# query matches (a tier's `positive` query has no negated phrase: exclusions are left out).
+_PHRASELESS = "regexp_replace(CAST(%s::tsquery AS text), '<(-|[0-9]+)>', '&', 'g')::tsquery"
+# ts_rank weights as SearchRank writes them (float8 literals cast to float4).
+_RANK_WEIGHTS = f"('{{{','.join(str(w) for w in _PG_WEIGHTS)}}}'::float8[])::float4[]"
+
+Compiled = tuple[str, tuple]
+
+
+def _window_statement(queries: _PostgresQueries, allowed: Compiled) -> tuple[str, list]:
     """The statement reading the ranked window: rows of (story id, stories matching every
-    group found, stories matching any group found)."""
-    ctes, params, any_count = _tier_ctes(queries, stories)
+    group found, stories matching any group found). `allowed`: the compiled condition that
+    a document is one of the stories searched. Written out rather than built through the
+    ORM, which took a few milliseconds of every search to compile it."""
+    ctes, params, any_count = _tier_ctes(queries, allowed)
     ranked_sql, ranked_params = _ranked_window(queries)
     sql = (
         f"WITH {', '.join(ctes)} SELECT r.story_id, (SELECT COUNT(*) FROM full_match), "  # noqa: S608
@@ -377,22 +389,17 @@ def _window_statement(queries: _PostgresQueries, stories: QuerySet[Story]) -> tu
     return sql, [*params, *ranked_params]
 
 
-def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[list[str], list, str]:
+def _tier_ctes(queries: _PostgresQueries, allowed: Compiled) -> tuple[list[str], list, str]:
     """The CTEs of the candidates (full matches; with several groups and few full
     matches, near and any matches too), their parameters, and the SQL counting the any
     matches found."""
-    # "search_storysearchdocument" below is each tier's CTE of matches, under the table's
-    # name, so that the compiled condition on `stories` applies to it as written.
-    allowed_sql, allowed_params = _where(StorySearchDocument.objects.filter(_of_stories(stories)))
     ctes: list[str] = []
     params: list = []
 
-    def tier(
-        name: str, query: SearchQuery, gate: str = "", positive: SearchQuery | None = None
-    ) -> None:
-        sql, tier_params = _tier(name, query, allowed_sql, gate, positive)
+    def tier(name: str, query: _TsQuery, gate: str = "", positive: str | None = None) -> None:
+        sql, tier_params = _tier(name, query.text, allowed, gate, positive)
         ctes.extend(sql)
-        params.extend([*tier_params, *allowed_params])
+        params.extend(tier_params)
 
     tier("full_match", queries.matches_all)
     tiers = [_sampled("full_match")]
@@ -401,7 +408,7 @@ def _tier_ctes(queries: _PostgresQueries, stories: QuerySet[Story]) -> tuple[lis
         # Asked only when few stories match every group (a one-time filter in the plan).
         gate = f"(SELECT COUNT(*) FROM full_match) < {FEW}"  # noqa: S608 - a constant
         if len(queries.groups) <= _NEAR_GROUPS and len(queries.groups) > 2:
-            tier("near_match", queries.matches_near, gate, queries.all_groups_but_one)
+            tier("near_match", queries.matches_near, gate, queries.all_groups_but_one.text)
             tiers.append("SELECT story_id FROM near_match")
         tier("any_match", queries.matches_any, gate)
         tiers.append(_sampled("any_match"))
@@ -418,115 +425,67 @@ def _sampled(name: str) -> str:
 
 
 def _tier(
-    name: str,
-    query: SearchQuery,
-    allowed_sql: str,
-    gate: str,
-    positive: SearchQuery | None = None,
-) -> tuple[list[str], tuple]:
+    name: str, query: str, allowed: Compiled, gate: str, positive: str | None = None
+) -> tuple[list[str], list]:
     """CTEs of `<name>_found`, the published matches of `query`, and `<name>`, the first
     RANKED + 1 of them among the allowed stories (and only when `gate` holds). With
     `positive` (`query` before its exclusions), a bounded tier: `<name>_seen` reads at
     most EXAMINED candidates that the GIN index finds for `positive` with its phrases
     read as AND, and `<name>_found` keeps those matching `query`."""
+    d = _DOCUMENTS
     if positive is None:
         # Every match through the GIN index, read lazily: the tier stops after one more
         # than the window (finding it tells that more stories match). With the LIMIT in
         # the same query the planner walks the primary key instead, reading vectors
         # until enough match: most of the table when few do.
-        found_sql, found_params = (
-            StorySearchDocument.objects.filter(published=True, vector=query)
-            .values("story_id")
-            .query.sql_with_params()
-        )
-        found = [f"{name}_found AS MATERIALIZED ({found_sql})"]
+        found = [
+            f"{name}_found AS MATERIALIZED (SELECT {d}.story_id FROM {d} "  # noqa: S608 - constants
+            f"WHERE {d}.published AND {d}.vector @@ %s::tsquery)"
+        ]
+        found_params = [query]
     else:
         # A phrase is checked against each candidate's positions (GIN cannot). Stories
         # matching all groups but one are few, while the thesaurus's phrases ("dns
         # lookups": dns queries, name resolution...) have thousands of candidates at 100k
         # stories holding the words apart, every one read to find those few: bounded.
-        found_sql, found_params = (
-            StorySearchDocument.objects.filter(_PhraselessMatch(positive), published=True)
-            .annotate(search_matched=ExpressionWrapper(Q(vector=query), BooleanField()))
-            .values("story_id", "search_matched")
-            .query.sql_with_params()
-        )
         found = [
-            f"{name}_seen AS MATERIALIZED ({found_sql})",
+            f"{name}_seen AS MATERIALIZED (SELECT {d}.story_id, {d}.vector @@ %s::tsquery "  # noqa: S608 - constants
+            f"AS search_matched FROM {d} WHERE {d}.vector @@ {_PHRASELESS} AND {d}.published)",
             f"{name}_found AS MATERIALIZED (SELECT story_id FROM (SELECT * FROM {name}_seen "  # noqa: S608 - constants
             f"LIMIT {EXAMINED}) seen WHERE search_matched)",
         ]
+        found_params = [query, positive]
+    allowed_sql, allowed_params = allowed
     return [
         *found,
-        f'{name} AS MATERIALIZED (SELECT "search_storysearchdocument"."story_id" '  # noqa: S608 - compiled, parameters apart
-        f'FROM {name}_found "search_storysearchdocument" WHERE {allowed_sql}'
-        f"{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})",
-    ], found_params
+        f"{name} AS MATERIALIZED (SELECT {d}.story_id FROM {name}_found {d} "  # noqa: S608 - compiled, parameters apart
+        f"WHERE {allowed_sql}{f' AND {gate}' if gate else ''} LIMIT {RANKED + 1})",
+    ], [*found_params, *allowed_params]
 
 
-class _PhraselessMatch(Func):
-    """`vector @@ query` with the query's phrase operators (<->, <N>) read as AND: the GIN
-    index answers it without reading the documents, and it matches at least the stories
-    that `query` matches (`query` has no negated phrase: exclusions are left out)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, query: SearchQuery) -> None:
-        super().__init__(F("vector"), query)
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> tuple[str, tuple]:
-        vector, vector_params = compiler.compile(self.source_expressions[0])
-        query, query_params = compiler.compile(self.source_expressions[1])
-        sql = (
-            f"{vector} @@ regexp_replace(CAST({query} AS text), '<(-|[0-9]+)>', '&', 'g')::tsquery"
-        )
-        return sql, (*vector_params, *query_params)
-
-
-def _ranked_window(queries: _PostgresQueries) -> tuple[str, tuple]:
+def _ranked_window(queries: _PostgresQueries) -> tuple[str, list]:
     """The candidates, best first: by the number of groups matched, then ts_rank_cd, then
     newest first; at most RANKED of them."""
-    rank = SearchRank(
-        F("vector"),
-        queries.matches_any,
-        weights=_PG_WEIGHTS,
-        cover_density=True,
-        normalization=Value(1),
-    )
-    covered: Expression = Value(0)
+    d = _DOCUMENTS
+    order, params = [], []
     if queries.several:
-        for group in queries.group_queries:
-            covered = covered + Case(When(Q(vector=group), then=1), default=0)
         # With FEW or more full matches the candidates are those alone, all covering
         # every group: no need to test each group against each of them.
-        few_full = RawSQL(  # noqa: S611 - a constant
-            f"(SELECT COUNT(*) FROM full_match) < {FEW}",  # noqa: S608
-            (),
-            output_field=BooleanField(),
+        covered = " + ".join(
+            f"CASE WHEN {d}.vector @@ %s::tsquery THEN 1 ELSE 0 END" for _ in queries.groups
         )
-        covered = Case(When(few_full, then=covered), default=Value(0))
-    return (
-        StorySearchDocument.objects.filter(
-            story_id__in=RawSQL("SELECT story_id FROM candidates", ())
-        )
-        .annotate(search_covered=covered, search_rank=rank)
-        .order_by(
-            "-search_covered",
-            "-search_rank",
-            "-story__published_on",
-            Collate(F("story__slug"), "C"),
-        )
-        .values_list("story_id")[:RANKED]
-        .query.sql_with_params()
+        few_full = f"(SELECT COUNT(*) FROM full_match) < {FEW}"  # noqa: S608 - constants
+        order.append(f"CASE WHEN {few_full} THEN {covered} ELSE 0 END DESC")
+        params += queries.groups
+    order.append(f"ts_rank_cd({_RANK_WEIGHTS}, {d}.vector, %s::tsquery, 1) DESC")
+    params.append(queries.matches_any.text)
+    order.append('s.published_on DESC, s.slug COLLATE "C"')
+    sql = (
+        f"SELECT {d}.story_id FROM {d} JOIN {_STORY_TABLE} s ON s.id = {d}.story_id "  # noqa: S608 - constants
+        f"WHERE {d}.story_id IN (SELECT story_id FROM candidates) "
+        f"ORDER BY {', '.join(order)} LIMIT {RANKED}"
     )
+    return sql, params
 
 
 def _where(queryset: QuerySet) -> tuple[str, tuple]:
@@ -536,11 +495,15 @@ def _where(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _estimate(queryset: QuerySet, cursor: CursorWrapper) -> int:
-    """The planner's estimate of the rows of `queryset` (statistics of the tsvector's
-    most common words), without running it."""
-    sql, params = queryset.values("pk").query.sql_with_params()
-    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+def _estimate(query: str, allowed: Compiled, cursor: CursorWrapper) -> int:
+    """The planner's estimate of the published documents of the allowed stories matching
+    `query` (statistics of the tsvector's most common words), without running it."""
+    d, (allowed_sql, allowed_params) = _DOCUMENTS, allowed
+    sql = (
+        f"EXPLAIN (FORMAT JSON) SELECT {d}.story_id FROM {d} WHERE {d}.published "  # noqa: S608 - constants
+        f"AND {allowed_sql} AND {d}.vector @@ %s::tsquery"
+    )
+    cursor.execute(sql, [*allowed_params, query])
     plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
