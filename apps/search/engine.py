@@ -638,6 +638,31 @@ def _highlights(rows: list[tuple[int, str, str, str]]) -> dict[int, Highlight]:
     return result
 
 
+class _Headline(SearchHeadline):
+    """SearchHeadline with its options' text written once per set of options: Django
+    quotes each option through the connection for every headline of every row it is
+    compiled for: about 1 ms of the 5 of CPU that reading a page of results took."""
+
+    options: dict[str, Any]  # set by SearchHeadline.__init__
+    _texts: dict[tuple, str] = {}
+
+    def as_sql(  # type: ignore[override]
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+    ) -> tuple[str, list]:
+        key = tuple(self.options.items())
+        if key not in self._texts:
+            quoted = (connection.ops.compose_sql(f"{name}=%s", [value]) for name, value in key)
+            self._texts[key] = ", ".join(quoted)
+        sql, params = Func.as_sql(
+            self, compiler, connection, function=function, template=template, options=", %s"
+        )
+        return sql, [*params, self._texts[key]]
+
+
 def _postgres_headlines(
     query: ParsedQuery, prefix: str = "", tsquery: SearchQuery | None = None
 ) -> dict[str, Expression]:
@@ -651,7 +676,7 @@ def _postgres_headlines(
     title, symptoms, passage = _HEADLINES
 
     def symptom_lines() -> SearchHeadline:
-        return SearchHeadline(
+        return _Headline(
             f"{prefix}symptoms",
             tsquery,
             max_words=30,
@@ -660,7 +685,7 @@ def _postgres_headlines(
             **marks,  # type: ignore[arg-type]
         )
 
-    body = SearchHeadline(
+    body = _Headline(
         f"{prefix}body",
         tsquery,
         max_words=35,
@@ -671,7 +696,7 @@ def _postgres_headlines(
     )
     symptom_matched = GreaterThan(StrIndex(symptom_lines(), Value(_STOP)), 0)
     return {
-        title: SearchHeadline(f"{prefix}title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
+        title: _Headline(f"{prefix}title", tsquery, highlight_all=True, **marks),  # type: ignore[arg-type]
         symptoms: symptom_lines(),
         passage: Case(
             When(symptom_matched, then=Value("")), default=body, output_field=TextField()
