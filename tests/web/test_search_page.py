@@ -111,6 +111,8 @@ def test_typos_are_corrected(client: Client, catalogue: dict[str, Story]) -> Non
     response = client.get("/stories/", {"q": "conntrak"})
     assert titles(response) == ["Lookups timed out after five seconds"]
     assert any("conntrack" in m for m in response.context["browse"].messages)
+    # The passage marks the word it was found by, the corrected one.
+    assert "<mark>conntrack</mark>" in response.content.decode()
 
 
 def test_no_results_is_never_a_dead_end(client: Client, catalogue: dict[str, Story]) -> None:

@@ -172,6 +172,8 @@ class StoryListView(NumberedPagesMixin, ListView):
         facets = story_facets(browse.stories, params, counts=self.counts)
         estimated = isinstance(paginator, SearchPaginator) and paginator.estimated
         count = about(paginator.count) if estimated else paginator.count
+        # Marked: the words searched for, after typo corrections.
+        search, stories = browse.search, context["stories"]
         context.update(
             browse=browse,
             query=browse.query.text,
@@ -181,7 +183,7 @@ class StoryListView(NumberedPagesMixin, ListView):
             result_label=f"{count:,}",
             estimated=estimated,
             chips=_chips(params, facets),
-            snippets=page_snippets(browse.query, context["stories"]) if browse.searching else {},
+            snippets=page_snippets(search.query, stories) if search else {},
             sorts=[
                 (key, label, with_params(params, sort=key), key == browse.sort)
                 for key, label in SORTS.items()
