@@ -50,8 +50,13 @@ def with_tags(stories: Iterable[Story]) -> list[Story]:
         story.tags = tags[story.pk]  # type: ignore[attr-defined]
     if not stories:
         return stories
+    ids: list[int | str] = [*tags]
+    condition = f"IN ({', '.join(['%s'] * len(ids))})"
+    if connection.vendor == "postgresql":
+        # The ids as one array parameter (see apps/core/lookups.py).
+        condition, ids = "= ANY(%s::bigint[])", ["{" + ",".join(map(str, tags)) + "}"]
     with connection.cursor() as cursor:
-        cursor.execute(_tags_sql(len(tags)), [*tags] * 3)
+        cursor.execute(_tags_sql(condition), ids * 3)
         for kind, story_id, slug, name, *_ in cursor.fetchall():
             if kind == "c":
                 tags[story_id].components.append(ComponentTag(slug, name))
@@ -62,10 +67,10 @@ def with_tags(stories: Iterable[Story]) -> list[Story]:
     return stories
 
 
-def _tags_sql(count: int) -> str:
-    """Rows (kind, story id, slug, name, then the sort keys) of the stories whose ids fill
-    the three lists of `count` parameters, by story, then in each taxonomy's order."""
-    ids = ", ".join(["%s"] * count)
+def _tags_sql(condition: str) -> str:
+    """Rows (kind, story id, slug, name, then the sort keys) of the stories whose ids
+    `condition` (on the story id, with one set of parameters) holds for, by story, then in
+    each taxonomy's order."""
     components = Story.components.through._meta.db_table
     platforms = Story.platforms.through._meta.db_table
     impacts = Story.impacts.through._meta.db_table
@@ -74,12 +79,12 @@ def _tags_sql(count: int) -> str:
     return (
         "SELECT 'c', l.story_id, c.slug, c.name, a.position, c.position "  # noqa: S608 - table names
         f"FROM {components} l JOIN {component} c ON c.id = l.component_id "
-        f"JOIN {area} a ON a.id = c.area_id WHERE l.story_id IN ({ids}) "
+        f"JOIN {area} a ON a.id = c.area_id WHERE l.story_id {condition} "
         "UNION ALL SELECT 'p', l.story_id, p.slug, p.name, 0, p.position "
         f"FROM {platforms} l JOIN {platform} p ON p.id = l.platform_id "
-        f"WHERE l.story_id IN ({ids}) "
+        f"WHERE l.story_id {condition} "
         "UNION ALL SELECT 'i', l.story_id, i.slug, i.name, 0, i.position "
         f"FROM {impacts} l JOIN {impact} i ON i.id = l.impactkind_id "
-        f"WHERE l.story_id IN ({ids}) "
+        f"WHERE l.story_id {condition} "
         "ORDER BY 2, 1, 5, 6, 4"
     )

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from apps.core.lookups import register_lookups
+
 
 class CoreConfig(AppConfig):
     """The floor below the catalogue: roles, the audit log, the outbox and the scheduler lease."""
@@ -7,3 +9,6 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        register_lookups()

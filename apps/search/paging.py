@@ -32,7 +32,7 @@ class RankedStories:
         start, stop = key.start or 0, key.stop
         window = self.search.story_ids
         ids = window[start:stop]
-        wanted = Q(pk__in=ids)
+        wanted = Q(pk__any_of=ids)
         if self.search.capped and (stop is None or stop > len(window)):
             skip = max(0, start - len(window))
             end = None if stop is None else stop - len(window)

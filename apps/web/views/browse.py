@@ -126,7 +126,7 @@ class StoryListView(NumberedPagesMixin, ListView):
             return public_facet_counts(), ""
         if search is None:
             return filtered_facet_counts(browse.stories, browse.active), ""
-        ranked = Story.objects.public().filter(pk__in=search.story_ids)
+        ranked = Story.objects.public().filter(pk__any_of=search.story_ids)
         counts = facet_counts(ranked, organizations=self.request.GET.getlist("organization"))
         if not search.capped:
             return counts, ""
