@@ -1,10 +1,11 @@
 """What the list page offers next to a search: facets the query names ("Filter to Cluster
 DNS?") and, when nothing matched, other searches that will find something."""
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import Value
+from django.db import connection
 from django.http import QueryDict
 
 from apps.catalog.models import Component, Platform
@@ -23,10 +24,23 @@ class Suggestion:
 
 
 @lru_cache(maxsize=1024)
-def _names(name: str, slug: str, aliases: tuple[str, ...]) -> frozenset[str]:
-    """The names a query may use for a component or platform (kept: every search page
-    compares the query with all of them)."""
-    return frozenset(phrase_key(n) for n in (name, slug, *aliases) if n)
+def _names(name: str, slug: str, aliases: str) -> frozenset[str]:
+    """The names a query may use for a component or platform, `aliases` being their JSON
+    text as stored (kept: every search page compares the query with all of them)."""
+    return frozenset(phrase_key(n) for n in (name, slug, *json.loads(aliases)) if n)
+
+
+def _taxonomy() -> list[tuple[int, str, str, str]]:
+    """(kind: 0 a component, 1 a platform, name, slug, aliases as stored JSON text), the
+    components, then the platforms, each by name: one statement written out, as the ORM
+    took 1.2 ms of CPU to build and read it (a union, and each row's JSON decoded)."""
+    component, platform = Component._meta.db_table, Platform._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, name, slug, aliases FROM {component} UNION ALL "  # noqa: S608 - table names
+            f"SELECT 1, name, slug, aliases FROM {platform} ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
 
 
 def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
@@ -35,23 +49,11 @@ def facet_offers(query: ParsedQuery, params: QueryDict) -> list[Suggestion]:
     if query.is_empty:
         return []
     typed = {phrase_key(g.typed) for g in query.groups} | {phrase_key(w) for w in query.words}
-    # Components, then platforms, each by name: one statement for both.
-    columns = ("offer_kind", "name", "slug", "aliases")
-    rows = (
-        Component.objects.order_by()
-        .annotate(offer_kind=Value(0))
-        .values_list(*columns)
-        .union(
-            Platform.objects.order_by().annotate(offer_kind=Value(1)).values_list(*columns),
-            all=True,
-        )
-        .order_by("offer_kind", "name")
-    )
     offers = []
-    for kind, item_name, slug, aliases in rows:
+    for kind, item_name, slug, aliases in _taxonomy():
         label, text = (("component", "Filter to"), ("platform", "On"))[kind]
         selected = set(params.getlist(label))
-        if slug not in selected and typed & _names(item_name, slug, tuple(aliases)):
+        if slug not in selected and typed & _names(item_name, slug, aliases):
             url = with_params(params, **{label: [*selected, slug], "page": None})
             offers.append(Suggestion(f"{text} {item_name}?", url))
     return offers[:4]
