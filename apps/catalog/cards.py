@@ -13,6 +13,7 @@ from django.db import connection
 
 from apps.catalog.models import Component, ComponentArea, ImpactKind, Platform, Story
 from apps.catalog.slugs import filtered_url, slug_url
+from apps.core.lookups import bigint_array
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def with_tags(stories: Iterable[Story]) -> list[Story]:
     condition = f"IN ({', '.join(['%s'] * len(ids))})"
     if connection.vendor == "postgresql":
         # The ids as one array parameter (see apps/core/lookups.py).
-        condition, ids = "= ANY(%s::bigint[])", ["{" + ",".join(map(str, tags)) + "}"]
+        condition, ids = "= ANY(%s::bigint[])", [bigint_array(tags)]
     with connection.cursor() as cursor:
         cursor.execute(_tags_sql(condition), ids * 3)
         for kind, story_id, slug, name, *_ in cursor.fetchall():

@@ -8,11 +8,17 @@ split of statements with at most 50 parameters). PostgreSQL reads `IN (...)` as
 Other databases get `__in` as it is.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import BigAutoField, BigIntegerField
 from django.db.models.lookups import In
+
+
+def bigint_array(ids: Iterable[int]) -> str:
+    """`ids` as the text of a PostgreSQL array, for one `%s::bigint[]` parameter."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
 
 
 class AnyOf(In):
@@ -25,7 +31,7 @@ class AnyOf(In):
         if not ids:
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, "{" + ",".join(map(str, ids)) + "}")
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, bigint_array(ids))
 
 
 def register_lookups() -> None:

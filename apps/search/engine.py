@@ -40,6 +40,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.catalog.models import Story
+from apps.core.lookups import bigint_array
 from apps.search.indexing import FTS5_TABLE, SEARCH_CONFIG
 from apps.search.models import StorySearchDocument
 from apps.search.query import Group, ParsedQuery, group_fts5, parse_query, quoted
@@ -149,7 +150,7 @@ class WindowPosition(Func):
         listed = ",".join(str(pk) for pk in self.ids)
         if connection.vendor == "postgresql":
             sql = f"COALESCE(array_position(%s::bigint[], {column}), %s)"
-            return sql, (f"{{{listed}}}", *params, len(self.ids) + 1)
+            return sql, (bigint_array(self.ids), *params, len(self.ids) + 1)
         sql = f"COALESCE(NULLIF(instr(%s, ',' || {column} || ','), 0), %s)"
         return sql, (f",{listed},", *params, len(listed) + 3)
 
