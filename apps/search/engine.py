@@ -200,8 +200,9 @@ def _postgres_ranked(
     """Two statements: the ranked window with the number of full and partial matches found
     (each tier stops after RANKED rows), and the planner's estimate of all matches, used
     when a tier stopped."""
-    allowed = _where(StorySearchDocument.objects.filter(_of_stories(stories)))
-    sql, params = _window_statement(queries, allowed)
+    documents = StorySearchDocument.objects
+    allowed = _where(documents.filter(_of_stories(stories)))
+    sql, params = _window_statement(queries, _where(documents.filter(_EachRow(_of(stories)))))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -358,9 +359,23 @@ class _PostgresQueries:
         return self.without_excluded(self.all_groups_but_one.text)
 
 
+def _of(stories: QuerySet[Story]) -> QuerySet[Story]:
+    return stories.filter(pk=OuterRef("story_id"))
+
+
 def _of_stories(stories: QuerySet[Story]) -> Exists:
     """The condition that a document is one of `stories`."""
-    return Exists(stories.filter(pk=OuterRef("story_id")))
+    return Exists(_of(stories))
+
+
+class _EachRow(Exists):
+    """The condition that a document is one of `stories`, checked row by row (a probe of
+    the stories' primary key for each candidate) where it is asked: OFFSET 0 keeps
+    PostgreSQL from turning it into a join. The tiers stop after RANKED + 1 allowed rows;
+    as a join, the planner read the whole stories table in key order to meet a few
+    hundred candidates once it expected them to be a few percent of the catalogue."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
 # The documents' table, also the name each tier's CTE of matches is read under, so that

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.models import Story
 from apps.search.engine import search_stories, snippets
@@ -179,3 +180,30 @@ def test_few_full_matches_are_followed_by_stories_matching_some_words(
     ]
     assert results.full_count == 1 and results.total == 2
     assert not results.partial
+
+
+def _scans(plan: dict, through_subplan: bool = False):  # type: ignore[no-untyped-def]
+    """(node, reached through a SubPlan) for every node of an EXPLAIN (FORMAT JSON) plan."""
+    through_subplan = through_subplan or plan.get("Parent Relationship") == "SubPlan"
+    yield plan, through_subplan
+    for child in plan.get("Plans", []):
+        yield from _scans(child, through_subplan)
+
+
+@pytest.mark.postgres
+def test_postgres_checks_the_searched_stories_row_by_row(stories: dict[str, Story]) -> None:
+    """The tiers check that a candidate is one of the stories searched with a probe per
+    candidate, never as a join, which could read the whole stories table to meet a few
+    hundred candidates."""
+    with CaptureQueriesContext(connection) as queries:
+        search_stories("throttled payments", Story.objects.public())
+    (window,) = [q["sql"] for q in queries if q["sql"].startswith("WITH full_match_found")]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {window}")
+        (plan,) = cursor.fetchone()[0]
+    checks = [
+        through_subplan
+        for node, through_subplan in _scans(plan["Plan"])
+        if node.get("Relation Name") == Story._meta.db_table and node.get("Alias") != "s"
+    ]
+    assert checks and all(checks)

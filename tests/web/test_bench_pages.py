@@ -1,6 +1,9 @@
 """bench_pages: every endpoint the benchmark times answers, on the real catalogue."""
 
 import json
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 
@@ -51,6 +54,40 @@ def test_search_mode_times_each_query_and_reports_the_api_count(
     assert "| `zzqxvjw` | 200 |" in text
     assert text.split("| `zzqxvjw` |")[1].splitlines()[0].rstrip().endswith("| 0 |")
     assert "All 2 queries, each weighted equally" in text
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_search_mode_times_a_static_baseline_between_the_queries(
+    catalogue: None, tmp_path: Path
+) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text("ndots\netcd\n")
+    served = tmp_path / "www"
+    served.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = StringIO()
+    try:
+        call_command(
+            "bench_pages",
+            search=queries,
+            repeat=1,
+            max_seconds=0,
+            baseline_url=f"http://127.0.0.1:{server.server_port}/",
+            baseline_dir=served,
+            stdout=out,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The first query's page, served as it was rendered, timed after each query.
+    assert b"ndots" in (served / "search.html").read_bytes()
+    text = out.getvalue()
+    assert f"static file from http://127.0.0.1:{server.server_port}/, 20 requests timed" in text
 
 
 def test_weighted_percentile_counts_each_query_once() -> None:

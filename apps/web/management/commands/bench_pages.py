@@ -1,4 +1,5 @@
 import gc
+import http.client
 import json
 import math
 import time
@@ -6,7 +7,7 @@ import tracemalloc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
@@ -57,6 +58,37 @@ def weighted_percentile(sorted_pairs: list[tuple[float, float]], fraction: float
         if running >= fraction * total - 1e-9:
             return value
     return sorted_pairs[-1][0]
+
+
+class Baseline:
+    """The same page's bytes served as a static file (by nginx, in `bench/run search`),
+    timed between the queries over one kept-alive connection: the machine's drift during
+    the run shows in it, and the search times can be read against it."""
+
+    per_query = 10
+
+    def __init__(self, url: str, folder: Path) -> None:
+        self.url, self.folder = urlsplit(url), folder
+        self.timings: list[float] = []
+        self.connection: http.client.HTTPConnection | None = None
+
+    def save(self, body: bytes) -> None:
+        (self.folder / "search.html").write_bytes(body)
+
+    def time(self) -> None:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(
+                self.url.hostname or "127.0.0.1", self.url.port or 80, timeout=10
+            )
+        path = f"{self.url.path.rstrip('/')}/search.html"
+        for _ in range(self.per_query):
+            start = time.perf_counter()
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
+            response.read()
+            self.timings.append((time.perf_counter() - start) * 1000)
+            if response.status != 200:
+                raise CommandError(f"The baseline answered {response.status} at {path}.")
 
 
 def api_count(query: str) -> int | None:
@@ -131,6 +163,13 @@ class Command(BaseCommand):
         parser.add_argument("--list", action="store_true", help="Print name<TAB>path and stop.")
         parser.add_argument("--search", type=Path, help="File of search queries, one a line.")
         parser.add_argument("--json", type=Path, help="Also write the results as JSON here.")
+        parser.add_argument(
+            "--baseline-url",
+            default="",
+            help="With --search: a static file server (nginx) serving --baseline-dir, timed "
+            "between the queries with the first query's page saved there.",
+        )
+        parser.add_argument("--baseline-dir", type=Path, help="The folder that server serves.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["search"]:
@@ -147,12 +186,25 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name}\t{path}")
             return
 
+        baseline = None
+        if options["baseline_url"]:
+            if not options["search"] or not options["baseline_dir"]:
+                raise CommandError("--baseline-url needs --search and --baseline-dir.")
+            baseline = Baseline(options["baseline_url"], options["baseline_dir"])
         with override_settings(ALLOWED_HOSTS=["testserver"]):
-            results = [self.measure(name, path, **options) for name, path in pages]
+            results = []
+            for name, path in pages:
+                results.append(self.measure(name, path, **options))
+                if baseline is not None:
+                    if len(results) == 1:
+                        baseline.save(Client().get(path).content)
+                    baseline.time()
             if options["search"]:
                 for result in results:
                     result.api_count = api_count(result.name)
         self.report(results, search=bool(options["search"]), warm=options["warm"])
+        if baseline is not None and results:
+            self.report_baseline(results, baseline)
         if options["json"]:
             rows = [{k: v for k, v in asdict(r).items() if k != "timings"} for r in results]
             options["json"].write_text(json.dumps(rows, indent=1))
@@ -197,6 +249,18 @@ class Command(BaseCommand):
             bytes=len(body),
             peak_kib=round(peak / 1024),
             timings=timings,
+        )
+
+    def report_baseline(self, results: list[Result], baseline: Baseline) -> None:
+        timings = sorted(baseline.timings)
+        pooled = sorted((t, 1 / len(r.timings)) for r in results for t in r.timings)
+        p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
+        self.stdout.write(
+            f"Baseline: the first query's page ({results[0].bytes / 1024:.0f} KiB) as a static "
+            f"file from {baseline.url.geturl()}, {len(timings)} requests timed between the "
+            f"queries: p50 {p50:.2f} ms, p95 {p95:.2f} ms; searches' p50 and p95 are "
+            f"{weighted_percentile(pooled, 0.5) / p50:,.0f} and "
+            f"{weighted_percentile(pooled, 0.95) / p95:,.0f} times those."
         )
 
     def report(self, results: list[Result], *, search: bool, warm: bool) -> None:
