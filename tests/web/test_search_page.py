@@ -122,6 +122,10 @@ def test_no_results_is_never_a_dead_end(client: Client, catalogue: dict[str, Sto
     assert "Try one of these" in body
     assert "The same search in all stories" in body
     assert "CPU throttling" in body
+    assert "No stories match “zzqxv” with these filters." in body
+    # The search alone is no filter.
+    body = client.get("/stories/", {"q": "zzqxv"}).content.decode()
+    assert "No stories match “zzqxv”." in body
 
 
 def test_drafts_are_never_found_or_suggested(client: Client, catalogue: dict[str, Story]) -> None:

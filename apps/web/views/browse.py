@@ -183,6 +183,7 @@ class StoryListView(NumberedPagesMixin, ListView):
             result_label=f"{count:,}",
             estimated=estimated,
             chips=_chips(params, facets),
+            filtered=any(v for name in StoryFilterSet.base_filters for v in params.getlist(name)),
             snippets=page_snippets(search.query, stories) if search else {},
             sorts=[
                 (key, label, with_params(params, sort=key), key == browse.sort)
