@@ -79,8 +79,8 @@ class SearchResults:
     """Matching story ids, best first, restricted to the stories searched in.
 
     `story_ids`: the ranked window (at most RANKED ids). `total`: how many stories match,
-    exact unless `estimated` (then extrapolated from how much of the index's matches was
-    read to find the window's: see `_extrapolated`).
+    exact unless `estimated` (then extrapolated from the part of the documents' table in
+    which the matches found lay: see `_extrapolated`).
     `matches`: every matching story (unordered), for paging past the window and other
     sorts. `full_count`: how many of the ranked match every word (when fewer than FEW do,
     stories matching some words follow them). `partial`: no story matched every word.
@@ -197,8 +197,8 @@ def _postgres_ranked(
     queries: "_PostgresQueries", stories: QuerySet[Story], results: SearchResults
 ) -> None:
     """One statement: the ranked window with the number of full and partial matches found
-    (each tier stops after RANKED + 1 rows) and how far into the documents' table each
-    tier read, from which a tier that stopped estimates all its matches."""
+    (each tier stops after RANKED + 1 rows) and the blocks of the documents' table each
+    tier found them in, from which a tier that stopped estimates all its matches."""
     allowed = _where(StorySearchDocument.objects.filter(_EachRow(_of(stories))))
     sql, params = _window_statement(queries, allowed)
     with connection.cursor() as cursor:
@@ -378,7 +378,7 @@ def _of(stories: QuerySet[Story]) -> QuerySet[Story]:
 
 
 class _EachRow(Exists):
-    """The condition that a document is one of `stories`, checked row by row (a probe of
+    """The condition that a document is one of the stories given, checked row by row (a probe of
     the stories' primary key for each candidate) where it is asked: OFFSET 0 keeps
     PostgreSQL from turning it into a join. The tiers stop after RANKED + 1 allowed rows;
     as a join, the planner read the whole stories table in key order to meet a few

@@ -136,8 +136,15 @@ def test_estimated_totals_are_near_the_true_count(
     for i in range(360):
         word = "quokka" if i % 3 == 0 else "numbat"
         StoryFactory(title=f"Outage {i} {word}", summary=f"{filler} {word}")
-    # The indexing leaves the documents' first versions at the start of the table.
     index_stories()
+    with connection.cursor() as cursor:
+        # The documents' table as a busy site keeps it, its live rows spread through it:
+        # here the suite's earlier tests and the indexing leave dead row versions in
+        # patches, in whatever order the tests ran (the estimate counts from the first
+        # block its matches lie in, so dead space before them does not count, but
+        # space between them does).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("CLUSTER search_storysearchdocument USING search_storysearchdocument_pkey")
     results = search_stories(query, Story.objects.public())
     assert results.estimated
     assert results.matches is not None and results.matches.count() == 120
