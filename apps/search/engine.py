@@ -199,7 +199,8 @@ def _postgres_ranked(
     """One statement: the ranked window with the number of full and partial matches found
     (each tier stops after RANKED + 1 rows) and the blocks of the documents' table each
     tier found them in, from which a tier that stopped estimates all its matches."""
-    allowed = _where(StorySearchDocument.objects.filter(_EachRow(_of(stories))))
+    of_stories = _EachRow(stories.filter(pk=OuterRef("story_id")))
+    allowed = _where(StorySearchDocument.objects.filter(of_stories))
     sql, params = _window_statement(queries, allowed)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -371,10 +372,6 @@ class _PostgresQueries:
     @property
     def matches_near(self) -> _TsQuery:
         return self.without_excluded(self.all_groups_but_one.text)
-
-
-def _of(stories: QuerySet[Story]) -> QuerySet[Story]:
-    return stories.filter(pk=OuterRef("story_id"))
 
 
 class _EachRow(Exists):
